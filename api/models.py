@@ -1,0 +1,237 @@
+"""Request and response bodies of the HTTP API (pydantic v2).
+
+`QueryRequest` and `QueryResponse` keep the seed chapter's contract field for field; the
+additions (`filters`, `mode`) are optional, so a seed client keeps working unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MetadataValue = str | int | float | bool
+RetrievalMode = Literal["hybrid", "dense", "lexical"]
+
+
+class QueryRequest(BaseModel):
+    """A question for the knowledge base."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=3, max_length=1000, description="The question.")
+    max_results: int = Field(default=5, ge=1, le=20, description="Sources to return.")
+    threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Minimum source similarity in [0, 1]; the deployment's default when absent.",
+    )
+    use_guardrails: bool = True
+    conversation_id: str | None = Field(
+        default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$"
+    )
+    filters: dict[str, Any] | None = Field(
+        default=None,
+        description='Metadata filters: {"field": value} or {"field": {"$in": [a, b]}}, ANDed.',
+    )
+    mode: RetrievalMode | None = Field(
+        default=None, description="Retrieval mode; the deployment's default when absent."
+    )
+
+
+class SourceOut(BaseModel):
+    """A retrieved passage supporting the answer."""
+
+    content: str
+    similarity: float
+    metadata: dict[str, Any]
+
+
+class QueryResponse(BaseModel):
+    """The answer with its sources (the seed's response model)."""
+
+    request_id: str
+    query: str
+    answer: str
+    sources: list[SourceOut]
+    confidence: float
+    processing_time: float = Field(description="Seconds spent answering.")
+    timestamp: dt.datetime
+    guardrails_triggered: list[str]
+
+
+class DocumentIn(BaseModel):
+    """One document of a JSON ingestion batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content: str = Field(min_length=1)
+    id: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\s/]+$")
+    source: str | None = Field(default=None, max_length=1000)
+    content_type: str | None = Field(default=None, max_length=100)
+    metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+
+
+class DocumentBatch(BaseModel):
+    """Documents to ingest together."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    documents: list[DocumentIn] = Field(min_length=1, max_length=500)
+
+
+class IngestResultOut(BaseModel):
+    """What happened to one document of a batch."""
+
+    document_id: str | None
+    source: str | None
+    ok: bool
+    chunks: int
+    error: str | None = None
+
+
+class IngestResponse(BaseModel):
+    """Per-document results; 201 when all succeeded, 207 when some did not."""
+
+    request_id: str
+    ingested: int
+    failed: int
+    results: list[IngestResultOut]
+
+
+class DocumentOut(BaseModel):
+    """A stored document."""
+
+    id: str
+    source: str | None
+    metadata: dict[str, Any]
+    chunks: int
+
+
+class DocumentPage(BaseModel):
+    """One page of the document list."""
+
+    items: list[DocumentOut]
+    total: int
+    offset: int
+    limit: int
+
+
+class TokenResponse(BaseModel):
+    """An issued access token (OAuth2 password flow)."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (OAuth2 token type, not a secret)
+    expires_in: int
+    scopes: list[str]
+
+
+class WebhookCreate(BaseModel):
+    """A runtime webhook registration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://")
+    events: list[str] = Field(min_length=1, max_length=10)
+    secret: str | None = Field(
+        default=None,
+        min_length=16,
+        max_length=256,
+        description="HMAC key; generated and returned once when absent.",
+    )
+    description: str = Field(default="", max_length=500)
+
+
+class WebhookOut(BaseModel):
+    """A webhook as listed (never with its secret)."""
+
+    id: str
+    url: str
+    events: list[str]
+    source: Literal["runtime", "operator"]
+    description: str
+
+
+class WebhookCreated(WebhookOut):
+    """A new runtime webhook, with its signing secret shown this once."""
+
+    secret: str
+
+
+class HealthResponse(BaseModel):
+    """Liveness."""
+
+    status: Literal["ok"] = "ok"
+
+
+class ReadyResponse(BaseModel):
+    """Readiness with each check's outcome."""
+
+    status: Literal["ready"] = "ready"
+    checks: dict[str, bool]
+
+
+class StatsResponse(BaseModel):
+    """Collection and service statistics."""
+
+    model_config = ConfigDict(extra="allow")
+
+    documents: int
+    chunks: int
+    index_version: str
+    uptime_seconds: float
+    rag: dict[str, Any]
+
+
+# --- OpenAI-compatible chat -----------------------------------------------------------------
+
+
+class ChatMessage(BaseModel):
+    """A chat message; content parts other than text are ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        """The message's text."""
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return " ".join(
+            str(part.get("text", "")) for part in self.content if part.get("type") == "text"
+        )
+
+
+class RagkubeOptions(BaseModel):
+    """Retrieval options an OpenAI client can pass in the `ragkube` extension field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_results: int = Field(default=5, ge=1, le=20)
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    mode: RetrievalMode | None = None
+    filters: dict[str, Any] | None = None
+    use_guardrails: bool = True
+    conversation_id: str | None = Field(
+        default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$"
+    )
+
+
+class ChatCompletionRequest(BaseModel):
+    """The subset of OpenAI's chat completion request this service honours.
+
+    The last user message is the question. Sampling options (temperature, max_tokens, ...)
+    are accepted and ignored: the deployment's answerer decides them.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(min_length=1, max_length=200)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    stream: bool = False
+    ragkube: RagkubeOptions | None = None

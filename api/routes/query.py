@@ -1,0 +1,199 @@
+"""POST /query (the seed's contract) and POST /query/stream (server-sent events)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from api.answer_cache import cache_key
+from api.deps import QueryCaller, RagDep, RequestInfoDep, Services, ServicesDep
+from api.errors import envelope, map_rag_error
+from api.logging import truncate
+from api.models import QueryRequest, QueryResponse, SourceOut
+from rag_core import RAGSystem
+from rag_core.answers import QueryResult
+from rag_core.errors import RagError
+
+router = APIRouter(tags=["query"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or invalid credentials."},
+    403: {"description": "The caller lacks the `query` scope."},
+    429: {"description": "Rate limit exceeded; see Retry-After."},
+    503: {"description": "The vector store or language model is unavailable."},
+}
+
+
+def query_options(body: QueryRequest) -> dict[str, Any]:
+    """The keyword arguments of `RAGSystem.aquery` a request sets."""
+    return {
+        "max_results": body.max_results,
+        "threshold": body.threshold,
+        "mode": body.mode,
+        "filters": body.filters,
+        "use_guardrails": body.use_guardrails,
+        "conversation_id": body.conversation_id,
+    }
+
+
+def result_payload(result: QueryResult) -> dict[str, Any]:
+    """The cacheable part of an answer."""
+    return {
+        "answer": result.answer,
+        "sources": [
+            {"content": s.content, "similarity": s.similarity, "metadata": s.metadata}
+            for s in result.sources
+        ],
+        "confidence": result.confidence,
+        "guardrails_triggered": list(result.guardrails_triggered),
+    }
+
+
+async def answer(
+    body: QueryRequest, rag: RAGSystem, services: Services, request_id: str, user: str
+) -> dict[str, Any]:
+    """Answer a query through the cache; publishes query.completed or query.failed."""
+    options = query_options(body)
+    key: str | None = None
+    payload: dict[str, Any] | None = None
+    if body.conversation_id is None:
+        key = cache_key(rag.index_version, body.query, options)
+        payload = await services.cache.get(key)
+        services.metrics.answer_cache.labels("hit" if payload is not None else "miss").inc()
+    if payload is None:
+        try:
+            result = await rag.aquery(body.query, **options)
+        except RagError as exc:
+            await services.webhooks.publish(
+                "query.failed",
+                {"request_id": request_id, "query": body.query, "error": map_rag_error(exc).error},
+            )
+            raise
+        services.metrics.observe_query(result.confidence, result.timings)
+        payload = result_payload(result)
+        if key is not None:
+            await services.cache.put(key, payload)
+    await services.webhooks.publish(
+        "query.completed",
+        {
+            "request_id": request_id,
+            "user": user,
+            "query": body.query,
+            "confidence": payload["confidence"],
+            "sources": len(payload["sources"]),
+            "guardrails_triggered": payload["guardrails_triggered"],
+        },
+    )
+    return payload
+
+
+@router.post("/query", response_model=QueryResponse, responses=_ERRORS)
+async def query(
+    body: QueryRequest,
+    rag: RagDep,
+    services: ServicesDep,
+    info: RequestInfoDep,
+    caller: QueryCaller,
+) -> QueryResponse:
+    """Answer a question from the knowledge base, with the sources it rests on."""
+    started = time.perf_counter()
+    info.extra["query"] = truncate(body.query)
+    payload = await answer(body, rag, services, info.request_id, caller.label)
+    return QueryResponse(
+        request_id=info.request_id,
+        query=body.query,
+        answer=payload["answer"],
+        sources=[SourceOut(**s) for s in payload["sources"]],
+        confidence=payload["confidence"],
+        processing_time=round(time.perf_counter() - started, 6),
+        timestamp=dt.datetime.now(dt.UTC),
+        guardrails_triggered=payload["guardrails_triggered"],
+    )
+
+
+def sse(event: str, data: dict[str, Any]) -> str:
+    """One server-sent event."""
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+@router.post(
+    "/query/stream",
+    responses={
+        **_ERRORS,
+        200: {
+            "description": (
+                "Server-sent events: `sources` (the retrieved passages), then `token` events "
+                '(`{"text": ...}`), then `final` (confidence, guardrails_triggered, timings, '
+                "request_id, processing_time). A failure after the stream began is sent as an "
+                "`error` event carrying the error envelope."
+            ),
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+    },
+)
+async def query_stream(
+    body: QueryRequest,
+    rag: RagDep,
+    services: ServicesDep,
+    info: RequestInfoDep,
+    caller: QueryCaller,
+) -> StreamingResponse:
+    """Stream the answer as it is generated."""
+    started = time.perf_counter()
+    info.extra["query"] = truncate(body.query)
+    options = query_options(body)
+    events = rag.astream(body.query, **options).__aiter__()
+    try:
+        # Fetch the first event before answering, so a failure to retrieve is a proper
+        # HTTP error rather than a 200 with an error event.
+        first = await events.__anext__()
+    except StopAsyncIteration:
+        first = None
+    except RagError as exc:
+        await services.webhooks.publish(
+            "query.failed",
+            {"request_id": info.request_id, "query": body.query, "error": map_rag_error(exc).error},
+        )
+        raise
+
+    async def stream() -> AsyncIterator[str]:
+        pending = first
+        try:
+            while pending is not None:
+                data = dict(pending.data)
+                if pending.type == "final":
+                    data["request_id"] = info.request_id
+                    data["processing_time"] = round(time.perf_counter() - started, 6)
+                    confidence = float(data.get("confidence", 0.0))
+                    services.metrics.observe_query(confidence, dict(data.get("timings", {})))
+                    await services.webhooks.publish(
+                        "query.completed",
+                        {
+                            "request_id": info.request_id,
+                            "user": caller.label,
+                            "query": body.query,
+                            "confidence": confidence,
+                            "guardrails_triggered": data.get("guardrails_triggered", []),
+                            "streamed": True,
+                        },
+                    )
+                yield sse(pending.type, data)
+                try:
+                    pending = await events.__anext__()
+                except StopAsyncIteration:
+                    pending = None
+        except RagError as exc:
+            error = map_rag_error(exc)
+            yield sse("error", envelope(error.error, error.message, request_id=info.request_id))
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

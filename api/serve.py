@@ -1,0 +1,126 @@
+"""Run the API under uvicorn: `run(settings)` (what `ragkube serve` calls) or `python -m api.serve`.
+
+In development mode with no users file, a users file with one `admin` user and a random
+password is created under the data directory and the password is printed once; later starts
+reuse the file and print nothing. Production mode never creates users.
+
+With WORKERS > 1 every worker process builds its own app from the environment (uvicorn's
+factory mode), so what `run` decides for them (users file, development JWT key, metrics
+directory) is passed through environment variables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import tempfile
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from api.auth import hash_password
+from api.settings import Settings
+
+DEV_USERS_FILE_NAME = "users.json"
+
+
+def ensure_development_admin(settings: Settings) -> tuple[Settings, str | None]:
+    """Settings pointing at a users file, and the new admin password if one was created now.
+
+    Only in development and only when USERS_FILE is not set; the file is written with
+    owner-only permissions and holds a bcrypt hash, never the password.
+    """
+    if settings.is_production or settings.users_file is not None:
+        return settings, None
+    path = settings.effective_data_dir / DEV_USERS_FILE_NAME
+    password: str | None = None
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        password = secrets.token_urlsafe(18)
+        document = {
+            "users": [
+                {
+                    "username": "admin",
+                    "password_hash": hash_password(password),
+                    "scopes": ["admin"],
+                }
+            ],
+            "api_keys": [],
+        }
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(document, handle, indent=2)
+    return settings.model_copy(update={"users_file": path}), password
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process (uvicorn factory), built from the environment."""
+    from api.app import create_app
+
+    return create_app(Settings())
+
+
+def run(settings: Settings, *, embedded_defaults: bool = True) -> None:
+    """Serve the API with `settings` until interrupted.
+
+    `embedded_defaults` ingests rag_core's bundled sample corpus into an empty collection and
+    creates the development admin (see the module docstring).
+    """
+    if embedded_defaults:
+        settings, password = ensure_development_admin(settings)
+        if password is not None:
+            print(
+                f"\nCreated user 'admin' with password: {password}\n"
+                f"(stored as a bcrypt hash in {settings.users_file}; this is the only time "
+                "it is shown)\n",
+                file=sys.stderr,
+                flush=True,
+            )
+        if not settings.is_production:
+            settings = settings.model_copy(update={"ingest_sample_corpus": True})
+    if settings.workers == 1:
+        from api.app import create_app
+
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            access_log=False,
+            log_config=None,
+            proxy_headers=False,
+        )
+        return
+    env = os.environ
+    if settings.users_file is not None:
+        env["USERS_FILE"] = str(settings.users_file)
+    if settings.jwt_secret_key is None:
+        # Development: one key for all workers, so a token from one is valid on the others.
+        env["JWT_SECRET_KEY"] = secrets.token_urlsafe(48)
+    env["INGEST_SAMPLE_CORPUS"] = "true" if settings.ingest_sample_corpus else "false"
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ragkube-metrics-")
+    else:
+        for stale in Path(env["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+            stale.unlink()
+    uvicorn.run(
+        "api.serve:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        access_log=False,
+        log_config=None,
+        proxy_headers=False,
+    )
+
+
+def main() -> None:
+    """`python -m api.serve`: settings from the environment."""
+    run(Settings())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+"""Turns events into signed, retried webhook deliveries.
+
+`publish(event, data)` enqueues one job per subscribed webhook and returns at once; a
+background worker (started in the app's lifespan) claims due jobs and POSTs them. A 2xx
+answer completes a job. Anything else (non-2xx, timeout, connection error) schedules a
+retry after an exponential backoff with jitter — base * 2^(attempt-1), capped, of which a
+random half is waited — until WEBHOOK_MAX_ATTEMPTS attempts; then the job is dropped with
+`rag_webhook_deliveries_total{outcome="dropped"}` and an error log line. Redirects are not
+followed (a redirect could lead past the SSRF guard), and the guard runs again before each
+attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import structlog
+from redis.exceptions import RedisError
+
+from api.metrics import Metrics
+from api.webhooks.delivery_queue import DeliveryJob, DeliveryQueue
+from api.webhooks.registry import WebhookRegistry
+from api.webhooks.signing import (
+    DELIVERY_HEADER,
+    EVENT_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    sign,
+)
+from api.webhooks.url_guard import UnsafeWebhookURL, URLGuard
+
+log = structlog.get_logger("api.webhooks")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a delivery is retried."""
+
+    max_attempts: int = 6
+    base_seconds: float = 1.0
+    max_seconds: float = 300.0
+
+    def delay(self, attempts: int) -> float:
+        """Seconds to wait after the `attempts`-th failed attempt (equal jitter)."""
+        ceiling = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempts - 1))
+        return float(ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 (jitter, not crypto)
+
+
+class WebhookDispatcher:
+    """Publishes events and runs the delivery worker."""
+
+    def __init__(
+        self,
+        registry: WebhookRegistry,
+        queue: DeliveryQueue,
+        guard: URLGuard,
+        metrics: Metrics,
+        *,
+        retry: RetryPolicy,
+        timeout_seconds: float,
+        poll_seconds: float,
+        user_agent: str = "ragkube-webhooks/1",
+    ) -> None:
+        self.registry = registry
+        self.queue = queue
+        self.guard = guard
+        self.metrics = metrics
+        self.retry = retry
+        self._timeout = timeout_seconds
+        self._poll = poll_seconds
+        self._user_agent = user_agent
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    async def publish(self, event: str, data: dict[str, Any]) -> int:
+        """Queue `event` for every webhook subscribed to it; returns how many were queued.
+
+        Never raises: a failure to queue is logged, and the request that caused the event
+        is answered as usual.
+        """
+        try:
+            hooks = [h for h in await self.registry.all() if h.wants(event)]
+            if not hooks:
+                return 0
+            now = time.time()
+            for hook in hooks:
+                delivery_id = uuid.uuid4().hex
+                body = json.dumps(
+                    {
+                        "id": delivery_id,
+                        "event": event,
+                        "created_at": dt.datetime.now(dt.UTC).isoformat(),
+                        "data": data,
+                    },
+                    separators=(",", ":"),
+                )
+                await self.queue.push(DeliveryJob(delivery_id, hook.id, event, body), now)
+        except (RedisError, OSError) as exc:
+            log.error("webhook_enqueue_failed", webhook_event=event, error=str(exc))
+            return 0
+        self._wake.set()
+        return len(hooks)
+
+    def start(self) -> None:
+        """Start the delivery worker on the running loop."""
+        self._client = httpx.AsyncClient(
+            timeout=self._timeout, follow_redirects=False, headers={"User-Agent": self._user_agent}
+        )
+        self._task = asyncio.create_task(self._run(), name="webhook-delivery")
+
+    async def stop(self) -> None:
+        """Stop the worker; jobs not yet delivered stay queued (in Redis, for the next start)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _run(self) -> None:
+        lease = self._timeout + 30.0
+        while True:
+            try:
+                jobs = await self.queue.claim(time.time(), lease, 16)
+            except (RedisError, OSError) as exc:
+                log.warning("webhook_queue_unavailable", error=str(exc))
+                jobs = []
+            if jobs:
+                await asyncio.gather(*(self._attempt(job) for job in jobs))
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+
+    async def _attempt(self, job: DeliveryJob) -> None:
+        try:
+            await self._deliver(job)
+        except (RedisError, OSError) as exc:
+            # The queue itself failed; the lease makes the job due again later.
+            log.warning("webhook_queue_unavailable", error=str(exc), delivery_id=job.id)
+
+    async def _deliver(self, job: DeliveryJob) -> None:
+        hook = await self.registry.get(job.webhook_id)
+        if hook is None:
+            log.info("webhook_gone", delivery_id=job.id, webhook_id=job.webhook_id)
+            await self.queue.complete(job.id)
+            return
+        try:
+            await self.guard.check(hook.url)
+        except UnsafeWebhookURL as exc:
+            self.metrics.webhook_deliveries.labels(job.event, "refused").inc()
+            log.error("webhook_refused", delivery_id=job.id, webhook_id=hook.id, reason=str(exc))
+            await self.queue.complete(job.id)
+            return
+        attempt = job.next_attempt()
+        timestamp = int(time.time())
+        body = job.body.encode()
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(hook.secret, timestamp, body),
+            TIMESTAMP_HEADER: str(timestamp),
+            EVENT_HEADER: job.event,
+            DELIVERY_HEADER: job.id,
+        }
+        assert self._client is not None
+        failure: str
+        try:
+            response = await self._client.post(hook.url, content=body, headers=headers)
+            if 200 <= response.status_code < 300:
+                self.metrics.webhook_deliveries.labels(job.event, "delivered").inc()
+                log.info(
+                    "webhook_delivered",
+                    delivery_id=job.id,
+                    webhook_id=hook.id,
+                    webhook_event=job.event,
+                    attempt=attempt.attempts,
+                )
+                await self.queue.complete(job.id)
+                return
+            failure = f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            failure = f"{type(exc).__name__}: {exc}"
+        if attempt.attempts >= self.retry.max_attempts:
+            self.metrics.webhook_deliveries.labels(job.event, "dropped").inc()
+            log.error(
+                "webhook_dropped",
+                delivery_id=job.id,
+                webhook_id=hook.id,
+                webhook_event=job.event,
+                attempts=attempt.attempts,
+                last_error=failure,
+            )
+            await self.queue.complete(job.id)
+            return
+        delay = self.retry.delay(attempt.attempts)
+        self.metrics.webhook_deliveries.labels(job.event, "retried").inc()
+        log.warning(
+            "webhook_retry",
+            delivery_id=job.id,
+            webhook_id=hook.id,
+            attempt=attempt.attempts,
+            retry_in_seconds=round(delay, 2),
+            last_error=failure,
+        )
+        await self.queue.push(attempt, time.time() + delay)

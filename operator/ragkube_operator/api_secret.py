@@ -1,0 +1,55 @@
+"""The Secret holding keys the operator generates: the JWT signing key and the Chroma token.
+
+The values are generated once by the handler (`generated_values`) and read back on every
+later reconcile, so they are never rotated behind the user's back. A key the user supplies
+through `spec.auth.jwtSecretRef` is used instead and not generated.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Mapping
+from typing import Any, Final
+
+from ragkube_operator import labels
+from ragkube_operator.models import RagDeployment
+
+JWT_KEY: Final = "jwt-secret-key"
+CHROMA_TOKEN_KEY: Final = "chroma-auth-token"  # noqa: S105  (a key name, not a secret)
+
+
+def generated_keys(rd: RagDeployment) -> tuple[str, ...]:
+    """Keys this RagDeployment's generated Secret must hold."""
+    if rd.spec.auth.jwt_secret_ref is None:
+        return (JWT_KEY, CHROMA_TOKEN_KEY)
+    return (CHROMA_TOKEN_KEY,)
+
+
+def generated_values(rd: RagDeployment, existing: Mapping[str, str] | None) -> dict[str, str]:
+    """Values for the generated Secret: the existing ones kept, missing ones created.
+
+    `existing` is the `data` of the Secret as read from the API (base64), or None.
+    """
+    current = {key: base64.b64decode(value).decode() for key, value in (existing or {}).items()}
+    return {
+        key: current[key] if current.get(key) else secrets.token_urlsafe(48)
+        for key in generated_keys(rd)
+    }
+
+
+def api_secret(rd: RagDeployment, values: Mapping[str, str]) -> dict[str, Any]:
+    """The Secret `<rd>-secrets` holding `values` (clear text in, base64 in `data`)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": labels.api_secret_name(rd.name),
+            "namespace": rd.namespace,
+            "labels": labels.standard_labels(rd.name, labels.API),
+        },
+        "type": "Opaque",
+        "data": {
+            key: base64.b64encode(value.encode()).decode() for key, value in sorted(values.items())
+        },
+    }

@@ -1,0 +1,1 @@
+"""Handlers called from `ragkube_operator.main`: build, adopt, apply, report."""

@@ -1,0 +1,275 @@
+"""Reconcile one RagDeployment: read inputs, build every child, adopt, apply, report."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from collections.abc import Mapping
+from typing import Any, cast
+
+import kopf
+import pydantic
+
+from ragkube_operator import conditions as cond
+from ragkube_operator import labels
+from ragkube_operator.api_secret import generated_values
+from ragkube_operator.api_service import endpoint
+from ragkube_operator.children import plan
+from ragkube_operator.embeddings import embedding_dimension
+from ragkube_operator.handlers.status import update_status
+from ragkube_operator.kubeapi import ObjectRef
+from ragkube_operator.models import API_VERSION, RagDeployment, SecretKeyRef, Webhook
+from ragkube_operator.operator_state import OperatorState
+from ragkube_operator.status import with_workloads
+
+KIND = "RagDeployment"
+_WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet"})
+
+
+def as_body(body: Mapping[str, Any]) -> kopf.Body:
+    """A kopf Body for an object, whether kopf passed it in or it was read from the API."""
+    return body if isinstance(body, kopf.Body) else kopf.Body(cast(kopf.RawBody, dict(body)))
+
+
+def rd_ref(namespace: str, name: str) -> ObjectRef:
+    """The identity of a RagDeployment."""
+    return ObjectRef(API_VERSION, KIND, namespace, name)
+
+
+def readable(error: pydantic.ValidationError) -> str:
+    """A validation error as one sentence per problem, with camelCase field paths."""
+    problems = [
+        f"spec.{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+        for item in error.errors()
+    ]
+    return "; ".join(problems)
+
+
+def spec_problems(rd: RagDeployment) -> list[str]:
+    """Problems the CRD schema cannot catch but that make the spec unusable."""
+    problems = []
+    if embedding_dimension(rd.spec.embeddings) is None:
+        problems.append(
+            f"spec.embeddings.model {rd.spec.embeddings.model!r} is not a model the operator "
+            "knows the vector dimension of; set spec.embeddings.dimension"
+        )
+    return problems
+
+
+def secret_refs(rd: RagDeployment) -> list[tuple[str, SecretKeyRef]]:
+    """User-supplied Secret references of a spec, with the field each came from."""
+    spec = rd.spec
+    candidates = [
+        ("spec.auth.jwtSecretRef", spec.auth.jwt_secret_ref),
+        ("spec.auth.usersSecretRef", spec.auth.users_secret_ref),
+        ("spec.llm.apiKeySecretRef", spec.llm.api_key_secret_ref),
+        ("spec.redis.urlSecretRef", spec.redis.url_secret_ref),
+    ]
+    return [(path, ref) for path, ref in candidates if ref is not None]
+
+
+async def secret_value(state: OperatorState, namespace: str, ref: SecretKeyRef) -> str | None:
+    """The clear-text value of a key of a Secret, or None when the Secret or key is missing."""
+    secret = await state.api.get(ObjectRef("v1", "Secret", namespace, ref.name))
+    encoded = ((secret or {}).get("data") or {}).get(ref.key)
+    return base64.b64decode(encoded).decode() if encoded is not None else None
+
+
+async def webhooks_of(
+    state: OperatorState, namespace: str, rd_name: str
+) -> tuple[list[Webhook], dict[str, str]]:
+    """The valid, not-deleting Webhooks of a RagDeployment and their signing keys."""
+    hooks = []
+    for body in await state.api.list(API_VERSION, "Webhook", namespace):
+        if body["metadata"].get("deletionTimestamp"):
+            continue
+        try:
+            hook = Webhook.from_body(body)
+        except pydantic.ValidationError:
+            continue
+        if hook.spec.rag_deployment_ref.name == rd_name:
+            hooks.append(hook)
+    values = await asyncio.gather(
+        *(secret_value(state, namespace, hook.spec.secret_ref) for hook in hooks)
+    )
+    keys = {hook.name: value for hook, value in zip(hooks, values, strict=True) if value}
+    return hooks, keys
+
+
+async def _report(
+    state: OperatorState,
+    body: Mapping[str, Any],
+    changes: list[tuple[str, cond.ConditionStatus, str, str]],
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    meta = body["metadata"]
+
+    def change(status: dict[str, Any], generation: int, now: str) -> dict[str, Any]:
+        conditions = list(status.get("conditions") or [])
+        for type_, value, reason, message in changes:
+            conditions = cond.set_condition(
+                conditions, type_, value, reason, message, generation=generation, now=now
+            )
+        status = {**status, **(extra or {}), "conditions": conditions}
+        key = (meta["namespace"], meta["name"])
+        return with_workloads(
+            status,
+            deployment=state.workloads.get(("Deployment", *key)),
+            statefulset=state.workloads.get(("StatefulSet", *key)),
+            generation=generation,
+            now=now,
+        )
+
+    await update_status(state.api, rd_ref(meta["namespace"], meta["name"]), change)
+
+
+async def _fail(state: OperatorState, body: Mapping[str, Any], reason: str, message: str) -> None:
+    kopf.warn(as_body(body), reason=reason, message=message)
+    state.metrics.errors.labels(KIND, reason).inc()
+    await _report(state, body, [(cond.RECONCILED, "False", reason, message)])
+
+
+def _monitoring_condition(
+    rd: RagDeployment, served: bool
+) -> tuple[str, cond.ConditionStatus, str, str]:
+    monitoring = rd.spec.monitoring
+    wanted = monitoring.service_monitor.enabled or monitoring.prometheus_rule.enabled
+    if not wanted:
+        return (
+            cond.MONITORING_CONFIGURED,
+            "False",
+            cond.REASON_MONITORING_DISABLED,
+            "Monitoring is not enabled in spec.monitoring.",
+        )
+    if not served:
+        return (
+            cond.MONITORING_CONFIGURED,
+            "False",
+            cond.REASON_MONITORING_CRDS_MISSING,
+            "The cluster does not serve monitoring.coreos.com/v1 ServiceMonitor; install the "
+            "Prometheus Operator CRDs to get a ServiceMonitor and PrometheusRule.",
+        )
+    return (
+        cond.MONITORING_CONFIGURED,
+        "True",
+        cond.REASON_MONITORING_CONFIGURED,
+        "ServiceMonitor and PrometheusRule are configured as requested.",
+    )
+
+
+async def _reconcile(body: Mapping[str, Any], state: OperatorState) -> None:
+    api = state.api
+    try:
+        rd = RagDeployment.from_body(body)
+    except pydantic.ValidationError as error:
+        await _fail(state, body, cond.REASON_INVALID_SPEC, readable(error))
+        return
+    problems = spec_problems(rd)
+    if problems:
+        await _fail(state, body, cond.REASON_INVALID_SPEC, "; ".join(problems))
+        return
+    for path, ref in secret_refs(rd):
+        if await secret_value(state, rd.namespace, ref) is None:
+            message = (
+                f"{path} names key {ref.key!r} of Secret {rd.namespace}/{ref.name}, "
+                "which does not exist; create it."
+            )
+            await _fail(state, body, cond.REASON_SECRET_NOT_FOUND, message)
+            raise kopf.TemporaryError(message, delay=30)
+
+    generated = await api.get(
+        ObjectRef("v1", "Secret", rd.namespace, labels.api_secret_name(rd.name))
+    )
+    values = generated_values(rd, (generated or {}).get("data"))
+    (hooks, keys), served = await asyncio.gather(
+        webhooks_of(state, rd.namespace, rd.name),
+        api.serves("monitoring.coreos.com/v1", "servicemonitors"),
+    )
+    desired = plan(
+        rd, secret_values=values, webhooks=hooks, hmac_keys=keys, monitoring_served=served
+    )
+    kopf.adopt(desired.apply, owner=as_body(body))
+    try:
+        applied = await asyncio.gather(*(api.apply(obj) for obj in desired.apply))
+        await asyncio.gather(*(api.delete(ref) for ref in desired.delete))
+    except kopf.PermanentError as error:
+        await _fail(state, body, cond.REASON_APPLY_FAILED, str(error))
+        raise
+    for obj in applied:
+        meta = obj["metadata"]
+        key = (obj["kind"], meta["namespace"], meta["name"])
+        workload = obj["kind"] in _WORKLOAD_KINDS
+        state.applied[key] = str(meta.get("generation") if workload else meta["resourceVersion"])
+        if workload:
+            state.workloads[(obj["kind"], rd.namespace, rd.name)] = obj
+    for gone in desired.delete:
+        state.applied.pop((gone.kind, gone.namespace, gone.name), None)
+
+    await _report(
+        state,
+        body,
+        [
+            (
+                cond.RECONCILED,
+                "True",
+                cond.REASON_RECONCILED,
+                f"All {len(desired.apply)} child objects are applied.",
+            ),
+            _monitoring_condition(rd, served),
+        ],
+        extra={
+            "endpoint": endpoint(rd),
+            "embeddingModel": rd.spec.embeddings.model,
+            "embeddingDimension": embedding_dimension(rd.spec.embeddings),
+            "observedGeneration": rd.generation,
+        },
+    )
+
+
+async def reconcile(body: Mapping[str, Any], state: OperatorState) -> None:
+    """Bring every child of the RagDeployment `body` to its desired state, then report.
+
+    Bad specs end in `Reconciled=False` with a reason and a Warning event, never in an
+    exception that kopf would retry forever; missing Secrets are retried with a delay.
+    """
+    meta = body["metadata"]
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        async with state.lock(meta["namespace"], meta["name"]):
+            await _reconcile(body, state)
+        outcome = "success"
+    finally:
+        state.metrics.reconciles.labels(KIND, outcome).inc()
+        state.metrics.duration.labels(KIND).observe(time.perf_counter() - started)
+
+
+async def reconcile_by_name(state: OperatorState, namespace: str, name: str) -> None:
+    """Reconcile a RagDeployment read fresh from the API (if it still exists)."""
+    body = await state.api.get(rd_ref(namespace, name))
+    if body is not None and not body["metadata"].get("deletionTimestamp"):
+        await reconcile(body, state)
+
+
+def owner_name(body: Mapping[str, Any]) -> str | None:
+    """Name of the RagDeployment owning a child object, if any."""
+    for owner in body.get("metadata", {}).get("ownerReferences") or []:
+        if owner.get("kind") == KIND and owner.get("apiVersion") == API_VERSION:
+            return str(owner["name"])
+    return None
+
+
+async def report_workloads(state: OperatorState, namespace: str, name: str) -> None:
+    """Refresh APIAvailable/VectorStoreReady/Ready from the last seen workloads."""
+
+    def change(status: dict[str, Any], generation: int, now: str) -> dict[str, Any]:
+        return with_workloads(
+            status,
+            deployment=state.workloads.get(("Deployment", namespace, name)),
+            statefulset=state.workloads.get(("StatefulSet", namespace, name)),
+            generation=generation,
+            now=now,
+        )
+
+    await update_status(state.api, rd_ref(namespace, name), change)

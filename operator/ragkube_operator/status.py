@@ -1,0 +1,101 @@
+"""Pure functions that turn the observed children into RagDeployment status fields."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ragkube_operator import conditions as cond
+
+
+def _replicas(obj: Mapping[str, Any]) -> tuple[int, int]:
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    desired = spec.get("replicas", 1)
+    return int(desired if desired is not None else 1), int(status.get("readyReplicas") or 0)
+
+
+def workload_condition(
+    obj: Mapping[str, Any] | None, what: str
+) -> tuple[cond.ConditionStatus, str, str]:
+    """(status, reason, message) of a Deployment's or StatefulSet's readiness.
+
+    True when every desired replica is updated and ready. A rollout that completed once
+    and then lost ready pods, or that exceeded its progress deadline, is `PodsNotReady`
+    (the RagDeployment is Degraded); anything else not ready is `RolloutInProgress`.
+    """
+    if obj is None:
+        return "False", cond.REASON_NOT_CREATED, f"The {what} does not exist yet."
+    desired, ready = _replicas(obj)
+    status = obj.get("status") or {}
+    generation = (obj.get("metadata") or {}).get("generation", 0)
+    if desired == 0:
+        return "False", cond.REASON_SCALED_TO_ZERO, f"The {what} is scaled to zero replicas."
+    observed = status.get("observedGeneration", 0) >= generation
+    updated = int(status.get("updatedReplicas") or 0) >= desired
+    if observed and updated and ready >= desired:
+        return "True", cond.REASON_AVAILABLE, f"{ready}/{desired} {what} pods are ready."
+    progressing = cond.find(status.get("conditions") or [], "Progressing") or {}
+    if progressing.get("reason") in {"ProgressDeadlineExceeded", "NewReplicaSetAvailable"}:
+        return (
+            "False",
+            cond.REASON_PODS_NOT_READY,
+            f"{ready}/{desired} {what} pods are ready; check the pods' events and logs.",
+        )
+    return (
+        "False",
+        cond.REASON_ROLLOUT_IN_PROGRESS,
+        f"{ready}/{desired} {what} pods are ready; the rollout is in progress.",
+    )
+
+
+def with_workloads(
+    status: Mapping[str, Any],
+    *,
+    deployment: Mapping[str, Any] | None,
+    statefulset: Mapping[str, Any] | None,
+    generation: int,
+    now: str,
+) -> dict[str, Any]:
+    """`status` with replicas and the APIAvailable, VectorStoreReady and Ready conditions."""
+    conditions = list(status.get("conditions") or [])
+    api = workload_condition(deployment, "API")
+    store = workload_condition(statefulset, "Chroma")
+    conditions = cond.set_condition(
+        conditions, cond.API_AVAILABLE, *api, generation=generation, now=now
+    )
+    conditions = cond.set_condition(
+        conditions, cond.VECTOR_STORE_READY, *store, generation=generation, now=now
+    )
+    reconciled = cond.is_true(conditions, cond.RECONCILED)
+    if api[0] == "True" and store[0] == "True" and reconciled:
+        ready: tuple[cond.ConditionStatus, str, str] = (
+            "True",
+            cond.REASON_ALL_READY,
+            "The API and the vector store are ready.",
+        )
+    else:
+        waiting = [
+            name
+            for name, ok in (
+                ("Reconciled", reconciled),
+                ("APIAvailable", api[0] == "True"),
+                ("VectorStoreReady", store[0] == "True"),
+            )
+            if not ok
+        ]
+        ready = (
+            "False",
+            cond.REASON_COMPONENTS_NOT_READY,
+            f"Waiting for {', '.join(waiting)}.",
+        )
+    conditions = cond.set_condition(conditions, cond.READY, *ready, generation=generation, now=now)
+    desired, ready_replicas = _replicas(deployment) if deployment is not None else (0, 0)
+    return {
+        **status,
+        "conditions": conditions,
+        "replicas": desired,
+        "readyReplicas": ready_replicas,
+        "ready": f"{ready_replicas}/{desired}",
+        "phase": cond.phase(conditions),
+    }

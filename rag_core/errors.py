@@ -1,0 +1,40 @@
+"""Domain errors raised by rag_core; the API maps each one to an HTTP answer in one place."""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class of every error rag_core raises on purpose."""
+
+
+class DocumentRejected(RagError):
+    """A document could not be ingested; the message names the document and says why."""
+
+    def __init__(self, document: str, reason: str) -> None:
+        self.document = document
+        self.reason = reason
+        super().__init__(f"Document {document!r} was rejected: {reason}")
+
+
+class VectorStoreUnavailable(RagError):
+    """The vector store (Chroma) could not be reached or answered with an error."""
+
+
+class LLMUnavailable(RagError):
+    """The language model endpoint failed or could not be reached."""
+
+
+class LLMTimeout(LLMUnavailable):
+    """The language model endpoint did not answer within the configured timeout."""
+
+
+class LLMRateLimited(LLMUnavailable):
+    """The language model endpoint refused the call because of its rate limit."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class InvalidQuery(RagError):
+    """The query or its options are not acceptable (empty, unknown mode, bad filter)."""

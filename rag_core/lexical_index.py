@@ -1,0 +1,151 @@
+"""BM25 over chunk title + text (bm25s), with an English Snowball stemmer and stopwords.
+
+The index mirrors the vector store: upserts and deletes change its chunk table at once and the
+BM25 matrix is rebuilt lazily before the next search; at start, or when another replica changed
+the shared collection, it is rebuilt from the chunks stored in Chroma.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+
+
+class Analyzer:
+    """Lower-cases, splits into words, drops English stopwords and stems what is left."""
+
+    def __init__(self) -> None:
+        import Stemmer
+        from bm25s.stopwords import STOPWORDS_EN
+
+        self._stemmer = Stemmer.Stemmer("english")
+        self._stopwords = frozenset(STOPWORDS_EN)
+
+    def terms(self, text: str) -> list[str]:
+        words = [w for w in _WORD.findall(text.lower()) if w not in self._stopwords]
+        return list(self._stemmer.stemWords(words))
+
+
+@dataclass(frozen=True)
+class LexicalHit:
+    id: str
+    score: float
+
+
+@dataclass
+class _Entry:
+    terms: list[str]
+    metadata: dict[str, Any]
+
+
+class LexicalIndex:
+    """Chunk-level BM25 with metadata filters applied as a mask inside the scoring."""
+
+    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
+        self._analyzer = Analyzer()
+        self._k1 = k1
+        self._b = b
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.RLock()
+        self._bm25: Any = None
+        self._ids: list[str] = []
+        self._columns: dict[str, npt.NDArray[Any]] = {}
+        self._dirty = True
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def analyze(self, text: str) -> list[str]:
+        """The index terms of a text (what BM25 matches)."""
+        return self._analyzer.terms(text)
+
+    def replace_all(self, chunks: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
+        """Reset the index to exactly these (id, text, metadata) chunks."""
+        entries = {cid: _Entry(self.analyze(text), meta) for cid, text, meta in chunks}
+        with self._lock:
+            self._entries = entries
+            self._dirty = True
+
+    def upsert(self, chunks: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
+        """Add or overwrite chunks."""
+        analysed = [(cid, _Entry(self.analyze(text), meta)) for cid, text, meta in chunks]
+        with self._lock:
+            self._entries.update(analysed)
+            self._dirty = True
+
+    def delete_document(self, document_id: str, from_position: int = 0) -> None:
+        """Drop a document's chunks at or after `from_position`."""
+        with self._lock:
+            stale = [
+                cid
+                for cid, entry in self._entries.items()
+                if entry.metadata.get("document_id") == document_id
+                and int(entry.metadata.get("position", 0)) >= from_position
+            ]
+            for cid in stale:
+                del self._entries[cid]
+            if stale:
+                self._dirty = True
+
+    def build(self) -> None:
+        """Rebuild the BM25 matrix if the chunk table changed (blocking, CPU-bound)."""
+        import bm25s
+
+        with self._lock:
+            if not self._dirty:
+                return
+            ids = list(self._entries)
+            if ids:
+                bm25 = bm25s.BM25(k1=self._k1, b=self._b)
+                bm25.index([self._entries[i].terms for i in ids], show_progress=False)
+            else:
+                bm25 = None
+            self._bm25, self._ids, self._columns, self._dirty = bm25, ids, {}, False
+
+    def _column(self, field: str) -> npt.NDArray[Any]:
+        column = self._columns.get(field)
+        if column is None:
+            column = np.array(
+                [self._entries[i].metadata.get(field) for i in self._ids], dtype=object
+            )
+            self._columns[field] = column
+        return column
+
+    def _mask(self, filters: Mapping[str, Any]) -> npt.NDArray[np.bool_]:
+        mask = np.ones(len(self._ids), dtype=bool)
+        for field, condition in filters.items():
+            column = self._column(field)
+            if isinstance(condition, Mapping):
+                allowed = list(condition.get("$in") or [])
+                mask &= np.isin(column, np.array(allowed, dtype=object))
+            else:
+                mask &= column == condition
+        return mask
+
+    def search(
+        self, query: str, k: int, filters: Mapping[str, Any] | None = None
+    ) -> list[LexicalHit]:
+        """Up to `k` chunks with a positive BM25 score for `query`, best first."""
+        with self._lock:
+            self.build()
+            if self._bm25 is None:
+                return []
+            token_ids = self._bm25.get_tokens_ids(self.analyze(query))
+            if not token_ids:
+                return []
+            scores = self._bm25.get_scores_from_ids(token_ids)
+            if filters:
+                scores = np.where(self._mask(filters), scores, 0.0)
+            ids = self._ids
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [LexicalHit(ids[i], float(scores[i])) for i in top if scores[i] > 0]

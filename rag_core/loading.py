@@ -1,0 +1,338 @@
+"""Turning raw documents (text, Markdown, HTML, PDF, JSON, JSONL) into visible text with ids.
+
+Every failure is a `DocumentRejected` naming the document; a JSON or JSONL input holding many
+records yields one outcome per record, so one bad record never loses the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import PurePosixPath
+from typing import Any, Literal
+
+from rag_core.documents import (
+    RESERVED_METADATA_KEYS,
+    DocumentInput,
+    LoadedDocument,
+    MetadataValue,
+    display_name,
+)
+from rag_core.errors import DocumentRejected
+
+DocumentKind = Literal["text", "markdown", "html", "pdf", "json", "jsonl"]
+
+_MIME_KINDS: dict[str, DocumentKind] = {
+    "text/plain": "text",
+    "text/markdown": "markdown",
+    "text/x-markdown": "markdown",
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "application/pdf": "pdf",
+    "application/json": "json",
+    "text/json": "json",
+    "application/x-ndjson": "jsonl",
+    "application/jsonl": "jsonl",
+    "application/x-jsonlines": "jsonl",
+    "application/jsonlines": "jsonl",
+}
+_EXTENSION_KINDS: dict[str, DocumentKind] = {
+    "txt": "text",
+    "text": "text",
+    "md": "markdown",
+    "markdown": "markdown",
+    "html": "html",
+    "htm": "html",
+    "pdf": "pdf",
+    "json": "json",
+    "jsonl": "jsonl",
+    "ndjson": "jsonl",
+}
+_TEXT_FIELDS = ("text", "content", "body")
+_ID_FIELDS = ("_id", "id")
+LoadOutcome = LoadedDocument | DocumentRejected
+
+
+def content_hash(data: bytes) -> str:
+    """Stable id for content without one: the first 32 hex digits of its SHA-256."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def detect_kind(document: DocumentInput, name: str) -> DocumentKind:
+    """Which loader reads `document`: its content_type hint, else its source's extension."""
+    hint = (document.content_type or "").split(";")[0].strip().lower()
+    if hint:
+        if hint in _MIME_KINDS:
+            return _MIME_KINDS[hint]
+        extension = hint.removeprefix(".")
+        if extension in _EXTENSION_KINDS:
+            return _EXTENSION_KINDS[extension]
+        raise DocumentRejected(name, f"its content type {hint!r} is not supported")
+    if document.source:
+        suffix = PurePosixPath(document.source.split("?")[0]).suffix.lower().removeprefix(".")
+        if suffix in _EXTENSION_KINDS:
+            return _EXTENSION_KINDS[suffix]
+        if suffix and suffix not in {"log", "csv", "rst", "yaml", "yml"}:
+            raise DocumentRejected(name, f"files ending in .{suffix} are not supported")
+    if isinstance(document.content, bytes) and document.content.startswith(b"%PDF-"):
+        return "pdf"
+    return "text"
+
+
+def load_document(document: DocumentInput, index: int, max_bytes: int) -> list[LoadOutcome]:
+    """Read one input into documents (several for JSON record lists), or rejections.
+
+    Never raises for bad input: whole-input problems come back as a single `DocumentRejected`.
+    """
+    name = display_name(document, index)
+    try:
+        raw = (
+            document.content.encode("utf-8")
+            if isinstance(document.content, str)
+            else bytes(document.content)
+        )
+        if len(raw) > max_bytes:
+            raise DocumentRejected(
+                name, f"it is {len(raw)} bytes, more than the limit of {max_bytes} bytes"
+            )
+        if not raw.strip():
+            raise DocumentRejected(name, "it is empty")
+        kind = detect_kind(document, name)
+        if kind in ("json", "jsonl"):
+            return _load_records(document, name, raw, kind)
+        if kind == "pdf":
+            text, title = _pdf_text(raw, name)
+        else:
+            decoded = _decode(raw, name)
+            if kind == "html":
+                text, title = html_text(decoded)
+            elif kind == "markdown":
+                text, title = decoded, markdown_title(decoded)
+            else:
+                text, title = decoded, None
+        return [_loaded(document, name, raw, text, title, dict(document.metadata))]
+    except DocumentRejected as rejection:
+        return [rejection]
+
+
+def _loaded(
+    document: DocumentInput,
+    name: str,
+    raw: bytes,
+    text: str,
+    title: str | None,
+    metadata: dict[str, MetadataValue],
+    record_id: str | None = None,
+) -> LoadedDocument:
+    text = _normalise_whitespace(text)
+    if not text:
+        raise DocumentRejected(name, "it contains no readable text")
+    digest = content_hash(raw)
+    return LoadedDocument(
+        id=record_id or document.id or digest,
+        text=text,
+        source=document.source,
+        title=title.strip() if title and title.strip() else None,
+        metadata=_clean_metadata(metadata, name),
+        content_hash=digest,
+    )
+
+
+def _decode(raw: bytes, name: str) -> str:
+    if b"\x00" in raw[:8192]:
+        raise DocumentRejected(name, "it looks binary, not text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DocumentRejected(
+            name, f"it is not valid UTF-8 text (byte {error.start} cannot be decoded)"
+        ) from error
+
+
+def _normalise_whitespace(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = re.sub(r"[ \t\f\v]+", " ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _clean_metadata(metadata: dict[str, Any], name: str) -> dict[str, MetadataValue]:
+    """Keep scalar caller metadata; drop the keys rag_core writes itself."""
+    clean: dict[str, MetadataValue] = {}
+    for key, value in metadata.items():
+        if key in RESERVED_METADATA_KEYS or value is None:
+            continue
+        if not isinstance(value, str | int | float | bool):
+            raise DocumentRejected(
+                name, f"its metadata field {key!r} is not a string, number or boolean"
+            )
+        clean[str(key)] = value
+    return clean
+
+
+def markdown_title(text: str) -> str | None:
+    """The first level-one heading of a Markdown text, if any."""
+    match = re.search(r"^#\s+(.+?)\s*#*\s*$", text, flags=re.MULTILINE)
+    return match.group(1) if match else None
+
+
+class _VisibleText(HTMLParser):
+    """Collects the text a browser would show, with headings kept as Markdown headings."""
+
+    _HIDDEN = frozenset({"script", "style", "noscript", "template", "head", "svg"})
+    _BLOCKS = frozenset(
+        {
+            "p",
+            "div",
+            "br",
+            "li",
+            "ul",
+            "ol",
+            "tr",
+            "table",
+            "section",
+            "article",
+            "pre",
+            "blockquote",
+            "header",
+            "footer",
+            "nav",
+            "main",
+            "aside",
+            "dd",
+            "dt",
+            "hr",
+            "body",
+        }
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title_parts: list[str] = []
+        self._hidden_depth = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        elif tag in self._HIDDEN:
+            self._hidden_depth += 1
+        elif re.fullmatch(r"h[1-6]", tag):
+            self.parts.append("\n\n" + "#" * int(tag[1]) + " ")
+        elif tag in self._BLOCKS:
+            self.parts.append("\n\n" if tag in {"p", "div", "section", "article"} else "\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        elif tag in self._HIDDEN:
+            self._hidden_depth = max(0, self._hidden_depth - 1)
+        elif re.fullmatch(r"h[1-6]", tag) or tag in {"p", "div", "section", "article"}:
+            self.parts.append("\n\n")
+        elif tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title_parts.append(data)
+        elif self._hidden_depth == 0:
+            self.parts.append(re.sub(r"\s+", " ", data))
+
+
+def html_text(markup: str) -> tuple[str, str | None]:
+    """Visible text of an HTML page and its <title> (else its first heading)."""
+    parser = _VisibleText()
+    parser.feed(markup)
+    parser.close()
+    text = "".join(parser.parts)
+    title = " ".join("".join(parser.title_parts).split()) or markdown_title(text)
+    return text, title or None
+
+
+def _pdf_text(raw: bytes, name: str) -> tuple[str, str | None]:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = reader.metadata.title if reader.metadata else None
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as error:
+        raise DocumentRejected(name, f"it is not a readable PDF ({error})") from error
+    return "\n\n".join(pages), str(title) if title else None
+
+
+def _load_records(
+    document: DocumentInput, name: str, raw: bytes, kind: DocumentKind
+) -> list[LoadOutcome]:
+    text = _decode(raw, name)
+    records: list[tuple[str, Any]] = []
+    if kind == "jsonl":
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append((f"{name} line {number}", json.loads(line)))
+            except json.JSONDecodeError as error:
+                records.append(
+                    (
+                        f"{name} line {number}",
+                        DocumentRejected(
+                            f"{name} line {number}", f"it is not valid JSON ({error.msg})"
+                        ),
+                    )
+                )
+    else:
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise DocumentRejected(
+                name, f"it is not valid JSON ({error.msg} at line {error.lineno})"
+            ) from error
+        if isinstance(parsed, list):
+            records = [(f"{name} record {n}", item) for n, item in enumerate(parsed, start=1)]
+        else:
+            records = [(name, parsed)]
+    if not records:
+        raise DocumentRejected(name, "it holds no records")
+    single = len(records) == 1
+    return [_record(document, record_name, record, single) for record_name, record in records]
+
+
+def _record(document: DocumentInput, name: str, record: Any, single: bool) -> LoadOutcome:
+    if isinstance(record, DocumentRejected):
+        return record
+    try:
+        if not isinstance(record, dict):
+            raise DocumentRejected(name, "a JSON record must be an object")
+        body = next((record[key] for key in _TEXT_FIELDS if key in record), None)
+        if not isinstance(body, str):
+            raise DocumentRejected(name, "its record has no string 'text' or 'content' field")
+        record_id = next((str(record[key]) for key in _ID_FIELDS if record.get(key)), None)
+        if single and record_id is None:
+            record_id = document.id
+        title = record.get("title")
+        metadata: dict[str, Any] = dict(document.metadata)
+        extra = record.get("metadata")
+        if isinstance(extra, dict):
+            metadata.update(
+                {k: v for k, v in extra.items() if isinstance(v, str | int | float | bool)}
+            )
+        raw = json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        if record_id is None:
+            record_id = content_hash(raw)
+        return _loaded(
+            document,
+            record_id,
+            raw,
+            body,
+            title if isinstance(title, str) else None,
+            metadata,
+            record_id,
+        )
+    except DocumentRejected as rejection:
+        return rejection

@@ -1,0 +1,104 @@
+"""Dense, lexical and hybrid retrieval over one collection, with filters applied inside each search.
+
+Every function here blocks (Chroma calls, BM25 scoring); the facade runs them on its executor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rag_core.fusion import fuse
+from rag_core.lexical_index import LexicalHit, LexicalIndex
+from rag_core.vector_store import ChromaStore, DenseHit
+
+
+@dataclass(frozen=True)
+class RetrievedChunk:
+    """A ranked chunk: `similarity` is its cosine similarity to the query in [0, 1];
+    `score` is the ranking score of the mode that found it (fused score in hybrid mode)."""
+
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    similarity: float
+    score: float
+
+
+def clip_similarity(value: float) -> float:
+    """Cosine similarity on the [0, 1] scale sources and thresholds use."""
+    return float(min(1.0, max(0.0, value)))
+
+
+class Retriever:
+    """Runs the searches of one mode and turns the ranking into chunks with similarities."""
+
+    def __init__(self, store: ChromaStore, lexical: LexicalIndex, candidates: int = 100) -> None:
+        self._store = store
+        self._lexical = lexical
+        self.candidates = candidates
+
+    def dense(
+        self, vector: npt.NDArray[np.float32], filters: Mapping[str, Any] | None, k: int
+    ) -> list[DenseHit]:
+        return self._store.query(vector, k, filters)
+
+    def lexical(self, query: str, filters: Mapping[str, Any] | None, k: int) -> list[LexicalHit]:
+        return self._lexical.search(query, k, filters)
+
+    def rank(
+        self,
+        mode: str,
+        dense_hits: Sequence[DenseHit],
+        lexical_hits: Sequence[LexicalHit],
+    ) -> list[tuple[str, float]]:
+        """Chunk ids with their ranking score, best first."""
+        if mode == "dense":
+            return [(h.id, h.similarity) for h in dense_hits]
+        if mode == "lexical":
+            return [(h.id, h.score) for h in lexical_hits]
+        fused = fuse(
+            {h.id: h.similarity for h in dense_hits}, {h.id: h.score for h in lexical_hits}
+        )
+        return sorted(fused.items(), key=lambda item: -item[1])
+
+    def materialise(
+        self,
+        ranking: Sequence[tuple[str, float]],
+        dense_hits: Sequence[DenseHit],
+        vector: npt.NDArray[np.float32],
+        k: int,
+        threshold: float,
+    ) -> list[RetrievedChunk]:
+        """The best `k` chunks whose similarity reaches `threshold`, with text and metadata.
+
+        Chunks found by the dense search already carry all of it; the others (lexical hits)
+        are read from Chroma with their embeddings in one call to get their similarity.
+        """
+        known = {h.id: h for h in dense_hits}
+        results: list[RetrievedChunk] = []
+        position = 0
+        while len(results) < k and position < len(ranking):
+            window = ranking[position : position + max(k * 2, 10)]
+            position += len(window)
+            missing = [cid for cid, _ in window if cid not in known]
+            if missing:
+                stored, vectors = self._store.get_chunks(missing, with_embeddings=True)
+                for index, chunk in enumerate(stored):
+                    similarity = float(vectors[index] @ vector) if vectors is not None else 0.0
+                    known[chunk.id] = DenseHit(chunk.id, chunk.text, chunk.metadata, similarity)
+            for cid, score in window:
+                hit = known.get(cid)
+                if hit is None:
+                    continue  # deleted by another replica since the lexical index was built
+                similarity = clip_similarity(hit.similarity)
+                if similarity < threshold:
+                    continue
+                results.append(RetrievedChunk(cid, hit.text, hit.metadata, similarity, score))
+                if len(results) == k:
+                    break
+        return results

@@ -1,0 +1,1 @@
+"""The bundled sample corpus (Markdown files read with importlib.resources)."""

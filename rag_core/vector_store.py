@@ -1,0 +1,276 @@
+"""Chroma behind one interface, embedded (`PersistentClient`) or client/server (`HttpClient`).
+
+One collection per deployment, cosine space, embeddings always supplied by rag_core (Chroma's
+own embedding function is never loaded). The collection's metadata carries an index-version
+marker that changes on every write, so replicas sharing a Chroma server notice each other's
+writes. Token auth: with `chroma_auth_token` set the client sends `Authorization: Bearer
+<token>` on every request. The `chroma run` server of chromadb 1.x does not check tokens
+itself (its Python-era auth providers are gone), so the token is enforced by whatever fronts
+Chroma (an auth proxy or Chroma Cloud); in the cluster a NetworkPolicy admits only API pods.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+import numpy as np
+import numpy.typing as npt
+
+from rag_core.documents import Chunk
+from rag_core.errors import VectorStoreUnavailable
+from rag_core.settings import RagSettings
+
+INDEX_VERSION_KEY = "ragkube_index_version"
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as read back from Chroma."""
+
+    id: str
+    text: str
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DenseHit:
+    """A nearest-neighbour hit; `similarity` is the cosine similarity (1 - cosine distance)."""
+
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    similarity: float
+
+
+def chroma_where(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Chroma `where` clause for API filters: equality and `$in`, joined with AND."""
+    if not filters:
+        return None
+    clauses: list[dict[str, Any]] = []
+    for field, condition in filters.items():
+        if isinstance(condition, Mapping):
+            values = condition.get("$in")
+            clauses.append({field: {"$in": list(values or [])}})
+        else:
+            clauses.append({field: condition})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class ChromaStore:
+    """The deployment's chunk collection. Every method blocks; call it off the event loop."""
+
+    def __init__(self, settings: RagSettings) -> None:
+        self._settings = settings
+        self._client: Any = None
+        self._collection: Any = None
+        self._max_batch = 5000
+
+    @property
+    def mode(self) -> str:
+        return "http" if self._settings.chroma_host else "embedded"
+
+    def open(self) -> None:
+        """Connect (or open the local database) and get or create the collection."""
+        import chromadb
+        from chromadb.config import Settings
+
+        chroma_settings = Settings(anonymized_telemetry=False, allow_reset=False)
+        settings = self._settings
+
+        def connect() -> Any:
+            if settings.chroma_host:
+                headers = {}
+                if settings.chroma_auth_token:
+                    headers["Authorization"] = f"Bearer {settings.chroma_auth_token}"
+                return chromadb.HttpClient(
+                    host=settings.chroma_host,
+                    port=settings.chroma_port,
+                    ssl=settings.chroma_ssl,
+                    headers=headers,
+                    settings=chroma_settings,
+                )
+            settings.chroma_path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(
+                path=str(settings.chroma_path), settings=chroma_settings
+            )
+
+        self._client = self._call(connect)
+        self._collection = self._call(
+            lambda: self._client.get_or_create_collection(
+                settings.collection_name,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={INDEX_VERSION_KEY: uuid.uuid4().hex},
+                embedding_function=None,
+            )
+        )
+        self._max_batch = int(self._call(self._client.get_max_batch_size))
+
+    def close(self) -> None:
+        self._collection = None
+        self._client = None
+
+    def _call(self, action: Callable[[], _T]) -> _T:
+        from chromadb.errors import ChromaError
+
+        try:
+            return action()
+        except (ChromaError, httpx.HTTPError, OSError, ValueError, RuntimeError) as error:
+            where = (
+                f"the Chroma server at {self._settings.chroma_host}:{self._settings.chroma_port}"
+                if self._settings.chroma_host
+                else f"the embedded Chroma database in {self._settings.chroma_path}"
+            )
+            raise VectorStoreUnavailable(f"Could not use {where}: {error}") from error
+
+    @property
+    def collection(self) -> Any:
+        if self._collection is None:
+            raise VectorStoreUnavailable("The vector store is not open; call open() first.")
+        return self._collection
+
+    def heartbeat(self) -> bool:
+        """Whether Chroma answers right now."""
+        try:
+            self._call(lambda: self.collection.count())
+        except VectorStoreUnavailable:
+            return False
+        return True
+
+    def index_version(self) -> str:
+        """The shared index-version marker, read fresh from Chroma."""
+        collection = self._call(
+            lambda: self._client.get_collection(
+                self._settings.collection_name, embedding_function=None
+            )
+        )
+        return str((collection.metadata or {}).get(INDEX_VERSION_KEY, ""))
+
+    def bump_index_version(self) -> str:
+        """Write a new index-version marker and return it."""
+        version = uuid.uuid4().hex
+        self._call(lambda: self.collection.modify(metadata={INDEX_VERSION_KEY: version}))
+        return version
+
+    def upsert(self, chunks: Sequence[Chunk], embeddings: npt.NDArray[np.float32]) -> None:
+        """Insert or overwrite chunks (deterministic ids make re-ingestion idempotent)."""
+        for start in range(0, len(chunks), self._max_batch):
+            batch = chunks[start : start + self._max_batch]
+            vectors = embeddings[start : start + self._max_batch]
+            self._call(
+                functools.partial(
+                    self.collection.upsert,
+                    ids=[c.id for c in batch],
+                    embeddings=vectors,
+                    documents=[c.text for c in batch],
+                    metadatas=[c.metadata for c in batch],
+                )
+            )
+
+    def delete_chunks_from(self, document_id: str, first_stale_position: int) -> None:
+        """Delete a document's chunks at or after a position (left over by a shorter version)."""
+        where = {
+            "$and": [
+                {"document_id": document_id},
+                {"position": {"$gte": first_stale_position}},
+            ]
+        }
+        self._call(lambda: self.collection.delete(where=where))
+
+    def delete_document(self, document_id: str) -> bool:
+        """Delete every chunk of a document; False when it had none."""
+        found = self._call(
+            lambda: self.collection.get(where={"document_id": document_id}, include=[], limit=1)
+        )
+        if not found["ids"]:
+            return False
+        self._call(lambda: self.collection.delete(where={"document_id": document_id}))
+        return True
+
+    def query(
+        self, vector: npt.NDArray[np.float32], k: int, filters: Mapping[str, Any] | None = None
+    ) -> list[DenseHit]:
+        """The `k` nearest chunks to `vector` that match `filters` (applied inside Chroma)."""
+        result = self._call(
+            lambda: self.collection.query(
+                query_embeddings=vector.reshape(1, -1),
+                n_results=k,
+                where=chroma_where(filters),
+                include=["documents", "metadatas", "distances"],
+            )
+        )
+        ids = result["ids"][0]
+        documents = (result.get("documents") or [[]])[0] or [""] * len(ids)
+        metadatas = (result.get("metadatas") or [[]])[0] or [{}] * len(ids)
+        distances = (result.get("distances") or [[]])[0] or [1.0] * len(ids)
+        return [
+            DenseHit(id=i, text=d or "", metadata=dict(m or {}), similarity=1.0 - float(s))
+            for i, d, m, s in zip(ids, documents, metadatas, distances, strict=True)
+        ]
+
+    def get_chunks(
+        self, ids: Sequence[str], with_embeddings: bool = False
+    ) -> tuple[list[StoredChunk], npt.NDArray[np.float32] | None]:
+        """Chunks by id (missing ids are skipped), with their embeddings when asked."""
+        if not ids:
+            return [], None
+        include = ["documents", "metadatas"] + (["embeddings"] if with_embeddings else [])
+        result = self._call(lambda: self.collection.get(ids=list(ids), include=include))
+        chunks = [
+            StoredChunk(id=i, text=d or "", metadata=dict(m or {}))
+            for i, d, m in zip(result["ids"], result["documents"], result["metadatas"], strict=True)
+        ]
+        vectors = None
+        if with_embeddings and result.get("embeddings") is not None:
+            vectors = np.asarray(result["embeddings"], dtype=np.float32)
+        return chunks, vectors
+
+    def first_chunks(
+        self, offset: int = 0, limit: int | None = None, document_id: str | None = None
+    ) -> list[StoredChunk]:
+        """Position-0 chunks, one per document; they carry the document's metadata."""
+        where: dict[str, Any] = {"position": 0}
+        if document_id is not None:
+            where = {"$and": [{"position": 0}, {"document_id": document_id}]}
+        result = self._call(
+            lambda: self.collection.get(
+                where=where, include=["metadatas"], offset=offset, limit=limit
+            )
+        )
+        return [
+            StoredChunk(id=i, text="", metadata=dict(m or {}))
+            for i, m in zip(result["ids"], result["metadatas"], strict=True)
+        ]
+
+    def document_count(self) -> int:
+        """How many documents are stored."""
+        result = self._call(lambda: self.collection.get(where={"position": 0}, include=[]))
+        return len(result["ids"])
+
+    def count(self) -> int:
+        """How many chunks are stored."""
+        return int(self._call(lambda: self.collection.count()))
+
+    def iter_chunks(self, page_size: int = 2000) -> Iterator[StoredChunk]:
+        """Every stored chunk, page by page (used to rebuild the lexical index)."""
+        offset = 0
+        while True:
+            result = self._call(
+                functools.partial(
+                    self.collection.get,
+                    include=["documents", "metadatas"],
+                    offset=offset,
+                    limit=page_size,
+                )
+            )
+            ids = result["ids"]
+            for i, d, m in zip(ids, result["documents"], result["metadatas"], strict=True):
+                yield StoredChunk(id=i, text=d or "", metadata=dict(m or {}))
+            if len(ids) < page_size:
+                return
+            offset += page_size

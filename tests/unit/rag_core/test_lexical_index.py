@@ -1,0 +1,63 @@
+"""BM25 over stemmed title + text, kept consistent through upserts and deletes, filterable."""
+
+from __future__ import annotations
+
+from rag_core.lexical_index import LexicalIndex
+
+
+def chunk(cid: str, text: str, **metadata: object) -> tuple[str, str, dict[str, object]]:
+    document_id, position = cid.split("::")
+    return cid, text, {"document_id": document_id, "position": int(position), **metadata}
+
+
+def index_with(*chunks: tuple[str, str, dict[str, object]]) -> LexicalIndex:
+    index = LexicalIndex()
+    index.upsert(chunks)
+    return index
+
+
+def test_stemming_matches_word_forms_and_stopwords_are_ignored() -> None:
+    index = index_with(
+        chunk("a::0", "The scheduler schedules pods onto nodes"),
+        chunk("b::0", "Backups of the database run nightly"),
+    )
+    hits = index.search("scheduling the pod", k=5)
+    assert [h.id for h in hits] == ["a::0"]
+    assert index.analyze("The Pods are Running") == ["pod", "run"]
+
+
+def test_a_query_with_no_known_term_finds_nothing() -> None:
+    index = index_with(chunk("a::0", "Pods run containers"))
+    assert index.search("zebra", k=5) == []
+    assert index.search("the", k=5) == []
+
+
+def test_upsert_replaces_a_chunk_and_delete_removes_a_document() -> None:
+    index = index_with(chunk("a::0", "old words about volumes"), chunk("a::1", "more volumes"))
+    index.upsert([chunk("a::0", "new words about ingress")])
+    assert [h.id for h in index.search("ingress", 5)] == ["a::0"]
+    assert [h.id for h in index.search("volumes", 5)] == ["a::1"]
+    index.delete_document("a", from_position=1)
+    assert index.search("volumes", 5) == []
+    index.delete_document("a")
+    assert len(index) == 0
+    assert index.search("ingress", 5) == []
+
+
+def test_filters_are_applied_inside_the_search() -> None:
+    index = index_with(
+        chunk("a::0", "replica scaling guide", team="ops"),
+        chunk("b::0", "replica scaling notes", team="dev"),
+        chunk("c::0", "replica scaling faq", team="sec"),
+    )
+    assert [h.id for h in index.search("replica", 1, {"team": "dev"})] == ["b::0"]
+    found = {h.id for h in index.search("replica", 5, {"team": {"$in": ["ops", "sec"]}})}
+    assert found == {"a::0", "c::0"}
+    assert index.search("replica", 5, {"team": "nobody"}) == []
+
+
+def test_replace_all_resets_the_index() -> None:
+    index = index_with(chunk("a::0", "alpha"))
+    index.replace_all([chunk("b::0", "beta")])
+    assert index.search("alpha", 5) == []
+    assert [h.id for h in index.search("beta", 5)] == ["b::0"]
