@@ -235,13 +235,10 @@ def create_app(settings: Settings, *, rag_system: RAGSystem | None = None) -> Fa
 
 async def _ingest_sample_corpus(rag: RAGSystem) -> None:
     """Ingest rag_core's bundled sample corpus into an empty collection (embedded default)."""
-    try:
-        from rag_core import sample_corpus  # type: ignore[attr-defined]
-    except ImportError:
-        log.info("sample_corpus_unavailable")
-        return
+    from rag_core.samples import sample_documents
+
     stats_now = await rag.astats()
     if int(stats_now.get("documents", 0)) > 0:
         return
-    results = await rag.aingest(sample_corpus())
+    results = await rag.aingest(sample_documents())
     log.info("sample_corpus_ingested", documents=sum(1 for r in results if r.ok))

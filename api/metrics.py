@@ -30,6 +30,8 @@ from prometheus_client import (
 )
 from prometheus_client import multiprocess as prometheus_multiprocess
 
+from ragkube_contract import api_image
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 STAGE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONFIDENCE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -51,13 +53,13 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(
-            "rag_requests",
+            api_image.REQUESTS_METRIC.removesuffix("_total"),
             "HTTP requests answered, by method, route template and status code.",
             ["method", "endpoint", "status"],
             registry=r,
         )
         self.request_duration = Histogram(
-            "rag_request_duration_seconds",
+            api_image.REQUEST_DURATION_METRIC,
             "Time from receiving a request to sending the last byte of its answer.",
             ["method", "endpoint"],
             buckets=LATENCY_BUCKETS,
@@ -95,7 +97,7 @@ class Metrics:
             multiprocess_mode="mostrecent",
         )
         self.webhook_deliveries = Counter(
-            "rag_webhook_deliveries",
+            api_image.WEBHOOK_DELIVERIES_METRIC.removesuffix("_total"),
             "Webhook delivery attempts by event and outcome "
             "(delivered, retried, dropped, refused).",
             ["event", "outcome"],

@@ -50,6 +50,12 @@ if ! podman image exists "$BASE_IMAGE"; then
   podman import --quiet "$WORKDIR/rootfs.tar" "$BASE_IMAGE" >/dev/null
 fi
 
+hadolint=$(command -v hadolint || echo .venv/bin/hadolint)
+if [[ -x "$hadolint" ]]; then
+  log "linting the Dockerfiles (hadolint)"
+  "$hadolint" Dockerfile.api Dockerfile.operator
+fi
+
 build() {  # build IMAGE DOCKERFILE
   local started=$SECONDS
   log "building $1 from $2"

@@ -762,6 +762,7 @@ def start(directory: Path | None = None, timeout: float = 180.0) -> ClusterState
             "--manage-all-nodes=false",
             "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
             "--disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom",
+            "--node-lease-duration-seconds=40",
             "--cidr=10.244.0.0/16",
             "--node-ip=10.0.0.1",
             "--server-address",

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rag_core.errors import RagError
+from rag_core.settings import RagSettings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -128,6 +129,11 @@ class LocalEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def make_local_embedder(settings: RagSettings) -> LocalEmbedder:
+    """The configured local model (loads it on first use; blocking)."""
+    return LocalEmbedder(settings.embeddings_model, settings.embeddings_batch_size)
 
 
 class OpenAICompatibleEmbedder:
@@ -262,3 +268,61 @@ class QueryEncoder:
                         future.set_result(by_text[text])
         finally:
             self._draining = False
+
+
+class CachedEmbedder:
+    """Wraps an embedder with an on-disk cache keyed by the SHA-1 of each text.
+
+    For repeated evaluations of the same corpus: the first run pays for the model, later
+    runs read the vectors back. Call `save()` to write new vectors to the `.npz` file.
+    """
+
+    def __init__(self, inner: Embedder, path: Path) -> None:
+        self._inner = inner
+        self._path = path
+        self._vectors: dict[str, npt.NDArray[np.float32]] = {}
+        self._dirty = False
+        if path.exists():
+            with np.load(path) as stored:
+                keys, matrix = stored["keys"], stored["vectors"]
+                self._vectors = {str(k): matrix[i] for i, k in enumerate(keys)}
+
+    @staticmethod
+    def key(text: str) -> str:
+        import hashlib
+
+        return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    @property
+    def dimension(self) -> int:
+        return self._inner.dimension
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._inner.tokenizer
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        keys = [self.key(t) for t in texts]
+        missing = [i for i, k in enumerate(keys) if k not in self._vectors]
+        if missing:
+            fresh = self._inner.embed([texts[i] for i in missing])
+            for row, index in enumerate(missing):
+                self._vectors[keys[index]] = fresh[row]
+            self._dirty = True
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._vectors[k] for k in keys]).astype(np.float32)
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        keys = list(self._vectors)
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(
+            self._path, keys=np.array(keys), vectors=np.stack([self._vectors[k] for k in keys])
+        )
+        self._dirty = False

@@ -1,7 +1,17 @@
-"""Fusing a dense and a lexical ranking into one (placeholder until measured)."""
+"""Fusing a dense and a lexical ranking into one.
+
+Plain reciprocal-rank fusion (the baseline) throws the scores away. The default here keeps
+them: each method's scores are standardised over its own candidate list (z-scores), a
+candidate missing from one list gets that list's lowest z-score, and the two are mixed with
+weights that follow how decisively each method separates its best candidates on this query.
+A method whose top scores stand far above its own pack gets more say; a method whose scores
+are flat (it does not really know) gets less. That keeps the fusion close to the better
+method on corpora where one of them is much stronger, instead of averaging it down.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 
@@ -17,6 +27,45 @@ def reciprocal_rank_fusion(
     return fused
 
 
+def standardised(scores: Mapping[str, float]) -> tuple[dict[str, float], float]:
+    """Z-scores of a candidate list and the z-score given to candidates missing from it."""
+    values = list(scores.values())
+    mean = sum(values) / len(values)
+    spread = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    if spread <= 1e-12:
+        return {key: 0.0 for key in scores}, 0.0
+    z = {key: (value - mean) / spread for key, value in scores.items()}
+    return z, min(z.values())
+
+
+def decisiveness(z: Mapping[str, float], top: int = 3) -> float:
+    """How far the best candidates stand above the list: mean z-score of the top few."""
+    best = sorted(z.values(), reverse=True)[:top]
+    return max(sum(best) / len(best), 0.0) if best else 0.0
+
+
+def adaptive_fusion(
+    dense: Mapping[str, float], lexical: Mapping[str, float], dense_prior: float = 0.5
+) -> dict[str, float]:
+    """Weighted sum of z-scores, weights ∝ prior × decisiveness of each method on this query."""
+    if not dense or not lexical:
+        return dict(dense or lexical)
+    dense_z, dense_floor = standardised(dense)
+    lexical_z, lexical_floor = standardised(lexical)
+    dense_weight = dense_prior * decisiveness(dense_z)
+    lexical_weight = (1.0 - dense_prior) * decisiveness(lexical_z)
+    total = dense_weight + lexical_weight
+    if total <= 0.0:
+        dense_weight, lexical_weight = dense_prior, 1.0 - dense_prior
+    else:
+        dense_weight, lexical_weight = dense_weight / total, lexical_weight / total
+    return {
+        key: dense_weight * dense_z.get(key, dense_floor)
+        + lexical_weight * lexical_z.get(key, lexical_floor)
+        for key in dense.keys() | lexical.keys()
+    }
+
+
 def fuse(dense: Mapping[str, float], lexical: Mapping[str, float]) -> dict[str, float]:
-    """The default fusion."""
-    return reciprocal_rank_fusion(dense, lexical)
+    """The default fusion of hybrid mode (see the module docstring)."""
+    return adaptive_fusion(dense, lexical)

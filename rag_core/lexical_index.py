@@ -95,6 +95,11 @@ class LexicalIndex:
             if stale:
                 self._dirty = True
 
+    def document_of(self, chunk_id: str) -> str:
+        """The document a chunk belongs to ("" when the chunk is unknown)."""
+        entry = self._entries.get(chunk_id)
+        return str(entry.metadata.get("document_id", "")) if entry else ""
+
     def build(self) -> None:
         """Rebuild the BM25 matrix if the chunk table changed (blocking, CPU-bound)."""
         import bm25s

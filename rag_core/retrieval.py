@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rag_core.fusion import fuse
+from rag_core.fusion import fuse, reciprocal_rank_fusion
 from rag_core.lexical_index import LexicalHit, LexicalIndex
 from rag_core.vector_store import ChromaStore, DenseHit
 
@@ -65,6 +65,28 @@ class Retriever:
             {h.id: h.similarity for h in dense_hits}, {h.id: h.score for h in lexical_hits}
         )
         return sorted(fused.items(), key=lambda item: -item[1])
+
+    def rank_documents(
+        self,
+        mode: str,
+        dense_hits: Sequence[DenseHit],
+        lexical_hits: Sequence[LexicalHit],
+    ) -> list[str]:
+        """Document ids, best first, each scored by its best chunk in `rank`'s ranking; mode
+        "rrf" ranks with plain reciprocal-rank fusion instead (the evaluation baseline)."""
+        if mode == "rrf":
+            scores = reciprocal_rank_fusion(
+                {h.id: h.similarity for h in dense_hits}, {h.id: h.score for h in lexical_hits}
+            )
+            ranking = sorted(scores.items(), key=lambda item: -item[1])
+        else:
+            ranking = self.rank(mode, dense_hits, lexical_hits)
+        documents = {h.id: h.metadata.get("document_id") for h in dense_hits}
+        ordered: dict[str, None] = {}
+        for chunk_id, _ in ranking:  # best first, so a document's first chunk is its best
+            document = documents.get(chunk_id) or self._lexical.document_of(chunk_id)
+            ordered.setdefault(str(document), None)
+        return list(ordered)
 
     def materialise(
         self,

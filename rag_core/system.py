@@ -28,7 +28,12 @@ from rag_core.documents import (
     LoadedDocument,
     chunk_id,
 )
-from rag_core.embeddings import Embedder, LocalEmbedder, OpenAICompatibleEmbedder, QueryEncoder
+from rag_core.embeddings import (
+    Embedder,
+    OpenAICompatibleEmbedder,
+    QueryEncoder,
+    make_local_embedder,
+)
 from rag_core.errors import InvalidQuery, RagError
 from rag_core.extractive import NO_ANSWER
 from rag_core.generation import ExtractiveGenerator, Generator, OpenAICompatibleGenerator
@@ -78,10 +83,11 @@ class _Prepared:
 class RAGSystem:
     """Ingests documents and answers questions over them; see /tmp/facade.md for the contract."""
 
-    def __init__(self, settings: RagSettings) -> None:
+    def __init__(self, settings: RagSettings, *, embedder: Embedder | None = None) -> None:
+        """Cheap, no I/O. `embedder` replaces the configured provider (evaluation, tests)."""
         self.settings = settings
         self._executor: ThreadPoolExecutor | None = None
-        self._embedder: Embedder | None = None
+        self._embedder: Embedder | None = embedder
         self._store = ChromaStore(settings)
         self._lexical: LexicalIndex | None = None
         self._retriever: Retriever | None = None
@@ -135,7 +141,8 @@ class RAGSystem:
         self._started = True
 
     def _start_blocking(self) -> None:
-        self._embedder = make_embedder(self.settings)
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings)
         self._store.open()
         self._lexical = LexicalIndex()
         self._retriever = Retriever(self._store, self._lexical, self.settings.candidates)
@@ -164,6 +171,25 @@ class RAGSystem:
     def index_version(self) -> str:
         """Changes on every ingest or delete, on any replica sharing the Chroma server."""
         return self._index_version
+
+    @property
+    def embedder(self) -> Embedder:
+        """The loaded embeddings provider (for evaluation and benchmarks)."""
+        if self._embedder is None:
+            raise RagError("The RAG system is not started; call astart() first.")
+        return self._embedder
+
+    @property
+    def store(self) -> ChromaStore:
+        """The vector store of this deployment (for evaluation and benchmarks)."""
+        return self._store
+
+    @property
+    def retriever(self) -> Retriever:
+        """The retriever over this deployment's collection (for evaluation and benchmarks)."""
+        if self._retriever is None:
+            raise RagError("The RAG system is not started; call astart() first.")
+        return self._retriever
 
     @property
     def embedding_dimension(self) -> int:
@@ -417,6 +443,20 @@ class RAGSystem:
             Source(c.text, round(c.similarity, 4), _public_metadata(c.metadata)) for c in chunks
         ]
 
+    async def asearch(
+        self,
+        query: str,
+        *,
+        max_results: int = 5,
+        threshold: float | None = None,
+        mode: str | None = None,
+        filters: Mapping[str, Any] | None = None,
+    ) -> tuple[list[Source], dict[str, float]]:
+        """Retrieval only (no guardrails, memory or generation): sources and stage timings."""
+        timings = {"embed": 0.0, "retrieve": 0.0}
+        prepared, _ = await self._prepare(query, max_results, threshold, mode, filters, False, None)
+        return await self._retrieve(prepared, timings), timings
+
     def _lexical_search(
         self, query: str, filters: Mapping[str, Any] | None, k: int
     ) -> list[LexicalHit]:
@@ -550,7 +590,7 @@ def make_embedder(settings: RagSettings) -> Embedder:
             max_retries=settings.llm_max_retries,
             batch_size=settings.embeddings_batch_size,
         )
-    return LocalEmbedder(settings.embeddings_model, settings.embeddings_batch_size)
+    return make_local_embedder(settings)
 
 
 def _indexed_text(chunk: StoredChunk) -> str:

@@ -59,3 +59,13 @@ SECRET_ENV: Final = (
     "OPENAI_API_KEY",
     "REDIS_URL",
 )
+
+#: Prometheus series the API exposes and the operator's alert rules query.
+#: Requests answered; labels ``method``, ``endpoint`` (the route template), ``status``.
+REQUESTS_METRIC: Final = "rag_requests_total"
+#: Request latency histogram (``_bucket``/``_sum``/``_count``); labels ``method``, ``endpoint``.
+REQUEST_DURATION_METRIC: Final = "rag_request_duration_seconds"
+#: Webhook delivery attempts; labels ``event``, ``outcome``.
+WEBHOOK_DELIVERIES_METRIC: Final = "rag_webhook_deliveries_total"
+#: The ``outcome`` of a delivery given up after its retry budget.
+WEBHOOK_DROPPED_OUTCOME: Final = "dropped"

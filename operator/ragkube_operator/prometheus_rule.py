@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from ragkube_contract import api_image
 from ragkube_operator import labels
 from ragkube_operator.models import RagDeployment
 from ragkube_operator.service_monitor import MONITORING_API_VERSION
 
-REQUESTS_METRIC: Final = "ragkube_http_requests_total"
-LATENCY_METRIC: Final = "ragkube_http_request_duration_seconds_bucket"
-WEBHOOK_DELIVERIES_METRIC: Final = "ragkube_webhook_deliveries_total"
+REQUESTS_METRIC: Final = api_image.REQUESTS_METRIC
+LATENCY_METRIC: Final = f"{api_image.REQUEST_DURATION_METRIC}_bucket"
+WEBHOOK_DELIVERIES_METRIC: Final = api_image.WEBHOOK_DELIVERIES_METRIC
 
 
 def alert_rules(rd: RagDeployment) -> list[dict[str, Any]]:
@@ -53,7 +54,8 @@ def alert_rules(rd: RagDeployment) -> list[dict[str, Any]]:
         {
             "alert": "RagkubeWebhookDeliveriesFailing",
             "expr": (
-                f'sum(rate({WEBHOOK_DELIVERIES_METRIC}{{{scope},outcome="failed"}}[15m])) > 0'
+                f"sum(rate({WEBHOOK_DELIVERIES_METRIC}"
+                f'{{{scope},outcome="{api_image.WEBHOOK_DROPPED_OUTCOME}"}}[15m])) > 0'
             ),
             "for": "15m",
             "labels": {**meta, "severity": "warning"},

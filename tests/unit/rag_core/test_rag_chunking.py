@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from rag_core.chunking import ChunkingOptions, chunk_documents
@@ -11,7 +13,11 @@ from rag_core.embeddings import LocalEmbedder
 
 def document(text: str, title: str | None = None) -> LoadedDocument:
     return LoadedDocument(
-        id="doc", text=text, source="doc.md", title=title, metadata={"team": "ops"},
+        id="doc",
+        text=text,
+        source="doc.md",
+        title=title,
+        metadata={"team": "ops"},
         content_hash="h",
     )
 
@@ -30,8 +36,14 @@ def test_a_short_document_is_one_chunk_with_full_metadata(embedder: LocalEmbedde
     assert chunk.text == "Pods run containers."
     assert chunk.embed_text == "Workloads\nPods run containers."
     assert chunk.metadata == {
-        "team": "ops", "document_id": "doc", "source": "doc.md", "title": "Workloads",
-        "position": 0, "chunks": 1, "section": "", "title_prefixed": True,
+        "team": "ops",
+        "document_id": "doc",
+        "source": "doc.md",
+        "title": "Workloads",
+        "position": 0,
+        "chunks": 1,
+        "section": "",
+        "title_prefixed": True,
         "content_hash": "h",
     }
 
@@ -39,9 +51,13 @@ def test_a_short_document_is_one_chunk_with_full_metadata(embedder: LocalEmbedde
 def test_chunks_never_exceed_the_token_budget_including_the_title(
     embedder: LocalEmbedder,
 ) -> None:
-    sentences = " ".join(f"Sentence number {n} talks about replicas and probes." for n in range(200))
+    sentences = " ".join(
+        f"Sentence number {n} talks about replicas and probes." for n in range(200)
+    )
     options = ChunkingOptions(chunk_size=64, chunk_overlap=8)
-    [chunks] = chunk_documents([document(sentences, title="Long title")], embedder.tokenizer, options)
+    [chunks] = chunk_documents(
+        [document(sentences, title="Long title")], embedder.tokenizer, options
+    )
     assert len(chunks) > 10
     for chunk in chunks:
         assert tokens(embedder, chunk.embed_text) <= 64 + 1  # +1: the joining newline
@@ -55,14 +71,16 @@ def test_chunks_break_at_sentence_ends_and_overlap(embedder: LocalEmbedder) -> N
     [chunks] = chunk_documents([document(sentences)], embedder.tokenizer, options)
     for chunk in chunks[:-1]:
         assert chunk.text.endswith(".")
-    for earlier, later in zip(chunks, chunks[1:], strict=False):
+    for earlier, later in itertools.pairwise(chunks):
         first_sentence = later.text.split(". ")[0]
         assert first_sentence in earlier.text  # the overlap repeats the previous sentence
 
 
 def test_headings_start_new_chunks_and_name_their_section(embedder: LocalEmbedder) -> None:
     body = " ".join(["Autoscaling adds replicas when load grows."] * 6)
-    text = f"# Guide\n\n## Scaling\n\n{body}\n\n## Storage\n\n{body.replace('Autoscaling', 'Storage')}"
+    text = (
+        f"# Guide\n\n## Scaling\n\n{body}\n\n## Storage\n\n{body.replace('Autoscaling', 'Storage')}"
+    )
     options = ChunkingOptions(chunk_size=80, chunk_overlap=0)
     [chunks] = chunk_documents([document(text)], embedder.tokenizer, options)
     storage = [c for c in chunks if c.metadata["section"] == "Storage"]

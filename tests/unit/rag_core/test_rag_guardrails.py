@@ -72,6 +72,4 @@ def test_citations_to_missing_sources_and_ungrounded_claims_are_named() -> None:
 
 def test_low_confidence_is_named() -> None:
     answer = "A Deployment manages a replicated set of pods [2]."
-    assert Guardrails(confidence_floor=0.5).check_output(answer, SOURCES, 0.2) == [
-        "low_confidence"
-    ]
+    assert Guardrails(confidence_floor=0.5).check_output(answer, SOURCES, 0.2) == ["low_confidence"]
