@@ -173,6 +173,7 @@ def run_beir_eval(
             return asyncio.run(
                 _evaluate(
                     RAGSystem(config, embedder=cached or embedder),
+                    embedder,
                     dataset_dir,
                     modes,
                     queries,
@@ -188,6 +189,7 @@ def run_beir_eval(
 
 async def _evaluate(
     system: RAGSystem,
+    query_embedder: Embedder,
     dataset_dir: Path,
     modes: Sequence[str],
     queries: dict[str, str],
@@ -207,7 +209,9 @@ async def _evaluate(
             say(f"  {documents} documents, {chunks} chunks")
         ingest_seconds = time.perf_counter() - started
         reports = [
-            await asyncio.to_thread(_score_mode, system, mode, queries, qrels, query_ids)
+            await asyncio.to_thread(
+                _score_mode, system, query_embedder, mode, queries, qrels, query_ids
+            )
             for mode in modes
         ]
         for report in reports:
@@ -225,9 +229,15 @@ async def _evaluate(
 
 
 def _score_mode(
-    system: RAGSystem, mode: str, queries: dict[str, str], qrels: Qrels, query_ids: list[str]
+    system: RAGSystem,
+    embedder: Embedder,
+    mode: str,
+    queries: dict[str, str],
+    qrels: Qrels,
+    query_ids: list[str],
 ) -> ModeReport:
-    retriever, embedder = system.retriever, system.embedder
+    """Score one mode; queries are always embedded by the model itself, never from a cache."""
+    retriever = system.retriever
     stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
     ndcgs, recalls = [], []
     for query_id in query_ids:

@@ -37,10 +37,17 @@ def clip_similarity(value: float) -> float:
 class Retriever:
     """Runs the searches of one mode and turns the ranking into chunks with similarities."""
 
-    def __init__(self, store: ChromaStore, lexical: LexicalIndex, candidates: int = 100) -> None:
+    def __init__(
+        self,
+        store: ChromaStore,
+        lexical: LexicalIndex,
+        candidates: int = 100,
+        dense_weight: float = 0.5,
+    ) -> None:
         self._store = store
         self._lexical = lexical
         self.candidates = candidates
+        self.dense_weight = dense_weight
 
     def dense(
         self, vector: npt.NDArray[np.float32], filters: Mapping[str, Any] | None, k: int
@@ -62,7 +69,9 @@ class Retriever:
         if mode == "lexical":
             return [(h.id, h.score) for h in lexical_hits]
         fused = fuse(
-            {h.id: h.similarity for h in dense_hits}, {h.id: h.score for h in lexical_hits}
+            {h.id: h.similarity for h in dense_hits},
+            {h.id: h.score for h in lexical_hits},
+            self.dense_weight,
         )
         return sorted(fused.items(), key=lambda item: -item[1])
 

@@ -54,6 +54,8 @@ class RagSettings:
     threshold: float = 0.25
     #: How many candidates each retriever contributes to fusion.
     candidates: int = 100
+    #: Prior share of the dense method in hybrid fusion, before per-query adaptation.
+    fusion_dense_weight: float = 0.5
     chunk_size: int = 256
     chunk_overlap: int = 32
 

@@ -145,7 +145,12 @@ class RAGSystem:
             self._embedder = make_embedder(self.settings)
         self._store.open()
         self._lexical = LexicalIndex()
-        self._retriever = Retriever(self._store, self._lexical, self.settings.candidates)
+        self._retriever = Retriever(
+            self._store,
+            self._lexical,
+            self.settings.candidates,
+            self.settings.fusion_dense_weight,
+        )
         self._rebuild_lexical()
 
     async def aclose(self) -> None:

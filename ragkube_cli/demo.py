@@ -259,23 +259,26 @@ def _ingest(base_url: str, token: str, files: list[tuple[str, bytes]]) -> int:
 
 
 def _print_usage(base_url: str) -> None:
+    """How to call the running endpoint with curl and both SDKs."""
     console.print(
         Panel.fit(
-            f"""[bold]Call the endpoint[/]
-curl -s -X POST {base_url}/auth/login -d 'username={DEMO_USER}&password=...'
+            f"""[bold]curl[/]
+TOKEN=$(curl -s -X POST {base_url}/auth/login -d 'username={DEMO_USER}&password=PASSWORD' \\
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 curl -s -X POST {base_url}/query -H "Authorization: Bearer $TOKEN" \\
      -H 'Content-Type: application/json' -d '{{"query": "What is a RagDeployment?"}}'
 
-[bold]Python[/]
+[bold]Python[/] (ragkube_client)
 from ragkube_client import RagkubeClient
-client = RagkubeClient("{base_url}", username="{DEMO_USER}", password="...")
-print(client.query("What is a RagDeployment?").answer)
+with RagkubeClient("{base_url}") as client:
+    client.login("{DEMO_USER}", "PASSWORD")
+    print(client.query("What is a RagDeployment?").answer)
 
-[bold]TypeScript[/]
-import {{ RagkubeClient }} from "ragkube";
-const client = new RagkubeClient({{ baseUrl: "{base_url}" }});
-await client.login("{DEMO_USER}", "...");
-console.log((await client.query({{ query: "What is a RagDeployment?" }})).answer);""",
+[bold]TypeScript[/] (@ragkube/client)
+import {{ RagkubeClient }} from "@ragkube/client";
+const client = new RagkubeClient("{base_url}");
+await client.login("{DEMO_USER}", "PASSWORD");
+console.log((await client.query("What is a RagDeployment?")).answer);""",
             title="ragkube is serving",
         )
     )

@@ -3,58 +3,56 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import inspect
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
-from ragkube_cli.output import fail, out
+from ragkube_cli.output import err, fail, out
 
 
-def _as_dict(report: Any) -> dict[str, Any]:
-    if isinstance(report, dict):
-        return report
-    if dataclasses.is_dataclass(report) and not isinstance(report, type):
-        return dataclasses.asdict(report)
-    dump = getattr(report, "model_dump", None)
-    if callable(dump):
-        result: dict[str, Any] = dump(mode="json")
-        return result
-    return {"result": report}
+def run(
+    dataset: Path, modes: Sequence[str], split: str, max_queries: int | None, quiet: bool
+) -> Any:
+    """Score each retrieval mode on the BEIR folder `dataset` (rag_core.evaluation)."""
+    from rag_core.evaluation import run_beir_eval
 
+    console = err()
 
-def run(dataset: Path, split: str) -> dict[str, Any]:
-    """Evaluate retrieval on the BEIR folder `dataset` with rag_core; the metrics as a dict."""
+    def progress(message: str) -> None:
+        if not quiet:
+            console.print(f"[dim]{message}[/]")
+
     try:
-        evaluation = importlib.import_module("rag_core.evaluation")
-    except ImportError:
-        fail("this build of rag_core has no evaluation module (rag_core.evaluation)")
-    run_beir_eval = evaluation.run_beir_eval
-    parameters = inspect.signature(run_beir_eval).parameters
-    kwargs: dict[str, Any] = {"split": split} if "split" in parameters else {}
-    try:
-        report = run_beir_eval(dataset, **kwargs)
-    except (FileNotFoundError, ValueError) as exc:
+        return run_beir_eval(
+            dataset, modes, split=split, max_queries=max_queries, progress=progress
+        )
+    except (FileNotFoundError, ValueError, KeyError) as exc:
         fail(f"cannot evaluate {dataset}: {exc}")
-    return _as_dict(report)
 
 
-def show(report: dict[str, Any]) -> None:
-    """The report's numbers as a table (nested sections flattened with dots)."""
-    table = Table(title="Retrieval evaluation", show_header=True)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+def as_json(report: Any) -> dict[str, Any]:
+    """The report as `--json` prints it."""
+    data: dict[str, Any] = dataclasses.asdict(report)
+    return data
 
-    def add(prefix: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                add(f"{prefix}.{key}" if prefix else str(key), inner)
-        elif isinstance(value, float):
-            table.add_row(prefix, f"{value:.4f}")
-        elif isinstance(value, int | str | bool):
-            table.add_row(prefix, str(value))
 
-    add("", report)
+def show(report: Any) -> None:
+    """Scores and median latencies per mode, as a table."""
+    table = Table(
+        title=f"{report.dataset}: {report.documents} documents, {report.chunks} chunks, "
+        f"{report.queries} queries (ingest {report.ingest_seconds:.1f} s)"
+    )
+    for column in ("mode", "nDCG@10", "Recall@100", "total p50 ms", "total p95 ms"):
+        table.add_column(column, justify="left" if column == "mode" else "right")
+    for mode in report.modes:
+        total = mode.latency_ms.get("total", {})
+        table.add_row(
+            mode.mode,
+            f"{mode.ndcg_at_10:.4f}",
+            f"{mode.recall_at_100:.4f}",
+            f"{total.get('p50', float('nan')):.2f}",
+            f"{total.get('p95', float('nan')):.2f}",
+        )
     out().print(table)

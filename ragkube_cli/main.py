@@ -322,15 +322,31 @@ def evaluate(
             help="A BEIR-format folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.",
         ),
     ],
+    mode: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mode", help="dense, lexical, hybrid or rrf (repeatable; default: the first three)."
+        ),
+    ] = None,
     split: Annotated[str, typer.Option(help="Which qrels split to score.")] = "test",
+    max_queries: Annotated[
+        int | None, typer.Option(min=1, help="Score only the first N queries.", show_default=False)
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Measure retrieval quality on a BEIR dataset (nDCG@10, recall, MRR) with rag_core."""
+    """Measure retrieval quality on a BEIR dataset (nDCG@10, Recall@100, latency) with rag_core.
+
+    The corpus is ingested into a temporary embedded collection; nothing else is touched.
+    """
     from ragkube_cli import evaluation
 
-    report = evaluation.run(dataset, split)
+    modes = mode or ["dense", "lexical", "hybrid"]
+    unknown = sorted(set(modes) - {"dense", "lexical", "hybrid", "rrf"})
+    if unknown:
+        raise typer.BadParameter(f"unknown modes {unknown}", param_hint="--mode")
+    report = evaluation.run(dataset, modes, split, max_queries, quiet=json_output)
     if json_output:
-        print_json(report)
+        print_json(evaluation.as_json(report))
         return
     evaluation.show(report)
 

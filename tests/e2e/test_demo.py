@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
-def test_demo_reaches_ready_ingests_and_answers_a_question(tmp_path: object) -> None:
+def test_demo_reaches_ready_ingests_and_answers_a_question() -> None:
     env = {**os.environ, "COLUMNS": "120", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
     result = subprocess.run(
@@ -33,7 +34,8 @@ def test_demo_reaches_ready_ingests_and_answers_a_question(tmp_path: object) -> 
 
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
-    assert "Ready" in output  # kubectl get ragdeployments printed the READY column's value
+    # `kubectl get ragdeployments` printed real printer-column values.
+    assert re.search(r"docs\s+2/2\s+Ready\s+2\s+http://docs-api\.ragkube-demo\.svc:8000", output)
     assert "10 documents ingested" in output
     assert "answer (confidence" in output
     assert "[1]" in output  # numbered sources

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.api.api_harness import PASSWORDS, Api, ApiFactory
+from tests.support.api_harness import PASSWORDS, Api, ApiFactory
 
 ENVELOPE_KEYS = {"error", "message", "request_id", "timestamp"}
 

@@ -10,7 +10,7 @@ import json
 import pytest
 from jose import jwt
 
-from tests.integration.api.api_harness import JWT_SECRET, PASSWORDS, SERVICE_KEY, Api, ApiFactory
+from tests.support.api_harness import JWT_SECRET, PASSWORDS, SERVICE_KEY, Api, ApiFactory
 
 
 def _b64(data: dict[str, object]) -> str:

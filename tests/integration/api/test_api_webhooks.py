@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from api.webhooks import verify_signature
-from tests.integration.api.api_harness import Api, ApiFactory, Receiver
+from tests.support.api_harness import Api, ApiFactory, Receiver
 
 
 async def wait_for(predicate: object, timeout: float = 10.0) -> None:

@@ -1,4 +1,8 @@
-"""What the API integration tests share: test users, a tiny corpus, the Api handle, a receiver."""
+"""What the API test suites share: test users, a tiny corpus, the Api handle, a receiver.
+
+Used by tests/integration/api, tests/reliability, tests/security and tests/fuzz; the pytest
+fixtures that build apps from these pieces live in `tests.support.api_fixtures`.
+"""
 
 from __future__ import annotations
 

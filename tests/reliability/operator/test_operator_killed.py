@@ -1,0 +1,73 @@
+"""The operator killed with SIGKILL in the middle of its work converges after a restart.
+
+`tests/e2e/operator` kills it once while one RagDeployment reconciles; here it dies twice
+during the first creation burst of several RagDeployments (once mid-burst, once while the
+restarted operator resumes), and the namespace must end up holding exactly the objects the
+RagDeployments call for: nothing duplicated, nothing left half-made, no spurious rollout.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import yaml
+
+from tests.e2e.operator.operator_e2e import Kube, OperatorProcess, eventually, rag_deployment
+
+from . import inventory
+
+pytestmark = pytest.mark.e2e
+NAMES = [f"burst{i}" for i in range(5)]
+
+
+def all_ready(kube: Kube, namespace: str) -> bool:
+    items = kube.items("ragdeployments", namespace)
+    phases = {item["metadata"]["name"]: (item.get("status") or {}).get("phase") for item in items}
+    return all(phases.get(name) == "Ready" for name in NAMES)
+
+
+def expected_objects(found: set[tuple[str, str]]) -> bool:
+    """Each RagDeployment's children, one ReplicaSet, its pods and its claim; nothing else."""
+    expected: set[tuple[str, str]] = set()
+    for name in NAMES:
+        expected |= inventory.children(name)
+        expected |= {("Pod", f"{name}-chroma-0"), inventory.volume_claim(name)}
+        if inventory.generated(found, "ReplicaSet", f"{name}-api-") != 1:
+            return False
+        if inventory.generated(found, "Pod", f"{name}-api-") != 2:
+            return False
+    generated = {(k, n) for k, n in found if k in ("ReplicaSet", "Pod") and "-api-" in n}
+    return found - generated == expected
+
+
+def test_killed_twice_during_a_creation_burst_converges_exactly(
+    kube: Kube, namespace: str, operator: OperatorProcess
+) -> None:
+    manifests = [rag_deployment(name, api={"replicas": 2}) for name in NAMES]
+    kube.apply(namespace, yaml.safe_dump_all(manifests))
+    eventually(
+        lambda: kube.items("configmaps", namespace, "app.kubernetes.io/managed-by=ragkube-operator"),
+        timeout=30,
+        what="the first children of the burst",
+    )
+    operator.kill()
+    made_before_kill = inventory.objects(kube, namespace)
+    assert not expected_objects(made_before_kill), "the burst was over before the kill"
+
+    operator.start()
+    time.sleep(1.0)  # resuming: the restarted operator is re-applying the burst
+    operator.kill()
+    operator.start()
+
+    eventually(lambda: all_ready(kube, namespace), timeout=120, what="every RagDeployment Ready")
+    found = eventually(
+        lambda: (f := inventory.objects(kube, namespace)) and expected_objects(f) and f,
+        timeout=60,
+        what="exactly the expected objects in the namespace",
+    )
+    assert len(found) == len(NAMES) * (len(inventory.children("x")) + 5)
+    for item in kube.items("ragdeployments", namespace):
+        status = item["status"]
+        assert status["observedGeneration"] == item["metadata"]["generation"]
+        assert (status["replicas"], status["readyReplicas"]) == (2, 2)

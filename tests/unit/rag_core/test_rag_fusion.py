@@ -1,0 +1,44 @@
+"""Hybrid fusion keeps score information: decisive methods lead, agreement wins."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag_core.fusion import adaptive_fusion, reciprocal_rank_fusion, standardised
+
+
+def ranking(scores: dict[str, float]) -> list[str]:
+    return sorted(scores, key=lambda key: -scores[key])
+
+
+def test_rrf_adds_reciprocal_ranks() -> None:
+    fused = reciprocal_rank_fusion({"a": 0.9, "b": 0.8}, {"b": 12.0, "c": 3.0}, k=60)
+    assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)
+    assert ranking(fused)[0] == "b"
+
+
+def test_standardised_scores_have_zero_mean_and_a_floor_for_the_missing() -> None:
+    z, floor = standardised({"a": 3.0, "b": 1.0, "c": 2.0})
+    assert sum(z.values()) == pytest.approx(0.0)
+    assert floor == pytest.approx(z["b"])
+    flat, flat_floor = standardised({"a": 1.0, "b": 1.0})
+    assert flat == {"a": 0.0, "b": 0.0}
+    assert flat_floor == 0.0
+
+
+def test_a_candidate_both_methods_like_beats_one_only_a_single_method_likes() -> None:
+    dense = {"both": 0.80, "dense_only": 0.82, **{f"d{n}": 0.5 - n / 100 for n in range(20)}}
+    lexical = {"both": 9.0, "lexical_only": 9.5, **{f"l{n}": 3.0 - n / 10 for n in range(20)}}
+    assert ranking(adaptive_fusion(dense, lexical))[0] == "both"
+
+
+def test_a_decisive_method_outweighs_a_flat_one() -> None:
+    # Dense clearly separates its best candidate; lexical scores are nearly flat.
+    dense = {"x": 0.9, **{f"d{n}": 0.3 + n / 1000 for n in range(30)}}
+    lexical = {"y": 5.02, **{f"l{n}": 5.0 + n / 1000 for n in range(20)}, "x": 4.9}
+    assert ranking(adaptive_fusion(dense, lexical))[0] == "x"
+
+
+def test_one_empty_side_returns_the_other_ranking() -> None:
+    assert adaptive_fusion({}, {"a": 2.0, "b": 1.0}) == {"a": 2.0, "b": 1.0}
+    assert adaptive_fusion({"a": 0.5}, {}) == {"a": 0.5}
