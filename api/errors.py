@@ -18,6 +18,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.request_context import current_request_id
@@ -201,6 +202,18 @@ async def _rag_error(_: Request, exc: Exception) -> JSONResponse:
     return await _api_error(_, api_error)
 
 
+async def _redis_error(_: Request, exc: Exception) -> JSONResponse:
+    # Redis holds shared state (runtime webhooks, limits, cache); while it is away, the
+    # operations that need it are temporarily unavailable, which is not an internal error.
+    log.warning("redis_unavailable", error_type=type(exc).__name__, error=str(exc))
+    return error_response(
+        503,
+        "redis_unavailable",
+        "Shared state (Redis) could not be reached; try again shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled_exception", error_type=type(exc).__name__, exc_info=exc)
     return error_response(500, "internal_error", "An internal error occurred.")
@@ -212,4 +225,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(RagError, _rag_error)
+    app.add_exception_handler(RedisError, _redis_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -15,5 +15,10 @@ echo "==> mypy"
 "$VENV/bin/mypy" hack/localcluster.py hack/storage_provisioner.py
 echo "==> import contracts"
 "$VENV/bin/lint-imports"
-echo "==> pytest"
+echo "==> TypeScript SDK (npm ci, tsc, vitest against a live API server)"
+bash clients/typescript/run-tests.sh
+echo "==> container images (buildah: build both, start the API image and call /ready)"
+bash hack/build_images.sh
+# pytest last, so that its summary closes the output.
+echo "==> pytest (unit, integration, e2e, reliability, security, fuzz)"
 "$VENV/bin/python" -m pytest "$@"

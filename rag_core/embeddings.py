@@ -31,6 +31,7 @@ _BUNDLED_NAMES = frozenset(
     {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "all-minilm-l6-v2"}
 )
 _models: dict[str, SentenceTransformer] = {}
+_model_locks: dict[str, threading.Lock] = {}
 _models_lock = threading.Lock()
 
 
@@ -84,7 +85,26 @@ def shared_model(name: str) -> SentenceTransformer:
 
             model = SentenceTransformer(key, device="cpu", local_files_only=True)
             _models[key] = model
+            _model_locks[key] = threading.Lock()
         return model
+
+
+class LockedTokenizer:
+    """A private copy of a fast tokenizer, used by one thread at a time.
+
+    Hugging Face fast tokenizers raise "Already borrowed" when two threads use one instance
+    at once, so chunking gets its own copy instead of sharing the model's.
+    """
+
+    def __init__(self, tokenizer: Any) -> None:
+        import copy
+
+        self._tokenizer = copy.deepcopy(tokenizer)
+        self._lock = threading.Lock()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return self._tokenizer(*args, **kwargs)
 
 
 class LocalEmbedder:
@@ -93,6 +113,8 @@ class LocalEmbedder:
     def __init__(self, name: str, batch_size: int = 64) -> None:
         self._name = name
         self._model = shared_model(name)
+        self._lock = _model_locks[str(model_dir(name))]
+        self._tokenizer = LockedTokenizer(self._model.tokenizer)
         self._batch_size = batch_size
 
     @property
@@ -116,19 +138,30 @@ class LocalEmbedder:
 
     @property
     def tokenizer(self) -> Any:
-        return self._model.tokenizer
+        return self._tokenizer
 
     def embed(self, texts: Sequence[str]) -> Vectors:
+        """Normalised vectors, computed one batch at a time under the model's lock.
+
+        Texts are sorted by length first (as `encode` does) so batches pad little; taking the
+        lock per batch lets a query slip in between the batches of a long ingestion.
+        """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=self._batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), self._batch_size):
+            rows = order[start : start + self._batch_size]
+            with self._lock:
+                encoded = self._model.encode(
+                    [texts[i] for i in rows],
+                    batch_size=self._batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            vectors[rows] = encoded
+        return vectors
 
 
 def make_local_embedder(settings: RagSettings) -> LocalEmbedder:
@@ -166,7 +199,7 @@ class OpenAICompatibleEmbedder:
         _forbid_downloads()
         from transformers import AutoTokenizer
 
-        self._tokenizer = AutoTokenizer.from_pretrained(str(bundled_model_dir()))
+        self._tokenizer = LockedTokenizer(AutoTokenizer.from_pretrained(str(bundled_model_dir())))
 
     @property
     def name(self) -> str:

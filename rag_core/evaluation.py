@@ -245,7 +245,11 @@ def _score_mode(
         t0 = time.perf_counter()
         vector = embedder.embed([text])[0] if mode != "lexical" else None
         t1 = time.perf_counter()
-        dense = retriever.dense(vector, None, retriever.candidates) if vector is not None else []
+        dense = (
+            retriever.dense(vector, None, retriever.candidates, with_content=False)
+            if vector is not None
+            else []
+        )
         t2 = time.perf_counter()
         lexical = retriever.lexical(text, None, retriever.candidates) if mode != "dense" else []
         t3 = time.perf_counter()

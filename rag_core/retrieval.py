@@ -50,9 +50,13 @@ class Retriever:
         self.dense_weight = dense_weight
 
     def dense(
-        self, vector: npt.NDArray[np.float32], filters: Mapping[str, Any] | None, k: int
+        self,
+        vector: npt.NDArray[np.float32],
+        filters: Mapping[str, Any] | None,
+        k: int,
+        with_content: bool = True,
     ) -> list[DenseHit]:
-        return self._store.query(vector, k, filters)
+        return self._store.query(vector, k, filters, with_content)
 
     def lexical(self, query: str, filters: Mapping[str, Any] | None, k: int) -> list[LexicalHit]:
         return self._lexical.search(query, k, filters)
@@ -107,20 +111,27 @@ class Retriever:
     ) -> list[RetrievedChunk]:
         """The best `k` chunks whose similarity reaches `threshold`, with text and metadata.
 
-        Chunks found by the dense search already carry all of it; the others (lexical hits)
-        are read from Chroma with their embeddings in one call to get their similarity.
+        Dense hits fetched with their content are used as they are; the other chunks of the
+        ranking are read from Chroma in one call per window (with embeddings, to compute the
+        similarity of chunks only the lexical search found).
         """
-        known = {h.id: h for h in dense_hits}
+        dense = {h.id: h for h in dense_hits}
         results: list[RetrievedChunk] = []
         position = 0
         while len(results) < k and position < len(ranking):
-            window = ranking[position : position + max(k * 2, 10)]
+            window = ranking[position : position + max(k, 10)]
             position += len(window)
+            known = {cid: dense[cid] for cid, _ in window if cid in dense and dense[cid].metadata}
             missing = [cid for cid, _ in window if cid not in known]
             if missing:
                 stored, vectors = self._store.get_chunks(missing, with_embeddings=True)
                 for index, chunk in enumerate(stored):
-                    similarity = float(vectors[index] @ vector) if vectors is not None else 0.0
+                    if chunk.id in dense:
+                        similarity = dense[chunk.id].similarity
+                    elif vectors is not None:
+                        similarity = float(vectors[index] @ vector)
+                    else:
+                        similarity = 0.0
                     known[chunk.id] = DenseHit(chunk.id, chunk.text, chunk.metadata, similarity)
             for cid, score in window:
                 hit = known.get(cid)

@@ -420,7 +420,9 @@ class RAGSystem:
             raise RagError("The RAG system is not started; call astart() first.")
         retriever = self._retriever
         mode, query, filters = prepared.mode, prepared.standalone, prepared.filters
+        # Dense mode needs only the final chunks; fusion needs a candidate list of each side.
         candidates = max(retriever.candidates, prepared.max_results)
+        dense_count = prepared.max_results if mode == "dense" else candidates
         started = time.perf_counter()
         lexical_task: asyncio.Future[list[LexicalHit]] | None = None
         if mode != "dense":
@@ -432,7 +434,9 @@ class RAGSystem:
         timings["embed"] = time.perf_counter() - started
         dense_hits: list[DenseHit] = []
         if mode != "lexical":
-            dense_hits = await self._run(retriever.dense, vector, filters, candidates)
+            dense_hits = await self._run(
+                retriever.dense, vector, filters, dense_count, mode == "dense"
+            )
         lexical_hits = await lexical_task if lexical_task is not None else []
         ranking = retriever.rank(mode, dense_hits, lexical_hits)
         chunks: list[RetrievedChunk] = await self._run(

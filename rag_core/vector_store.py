@@ -193,15 +193,24 @@ class ChromaStore:
         return True
 
     def query(
-        self, vector: npt.NDArray[np.float32], k: int, filters: Mapping[str, Any] | None = None
+        self,
+        vector: npt.NDArray[np.float32],
+        k: int,
+        filters: Mapping[str, Any] | None = None,
+        with_content: bool = True,
     ) -> list[DenseHit]:
-        """The `k` nearest chunks to `vector` that match `filters` (applied inside Chroma)."""
+        """The `k` nearest chunks to `vector` that match `filters` (applied inside Chroma).
+
+        Without content, hits carry only ids and similarities: several times cheaper for the
+        100 candidates of a fusion, of which only the final few need their text.
+        """
+        include = ["documents", "metadatas", "distances"] if with_content else ["distances"]
         result = self._call(
             lambda: self.collection.query(
                 query_embeddings=vector.reshape(1, -1),
                 n_results=k,
                 where=chroma_where(filters),
-                include=["documents", "metadatas", "distances"],
+                include=include,
             )
         )
         ids = result["ids"][0]

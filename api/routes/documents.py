@@ -106,7 +106,9 @@ async def _from_multipart(request: Request, max_bytes: int) -> list[DocumentInpu
 async def _from_json(request: Request) -> list[DocumentInput]:
     try:
         raw = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError and UnicodeDecodeError; RecursionError is what
+        # json.loads raises on a few thousand nested brackets, a cheap way to ask for a 500.
         raise ApiError(400, "bad_request", "The request body is not valid JSON.") from exc
     try:
         batch = DocumentBatch.model_validate(raw)

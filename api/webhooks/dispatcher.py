@@ -8,6 +8,12 @@ random half is waited — until WEBHOOK_MAX_ATTEMPTS attempts; then the job is d
 `rag_webhook_deliveries_total{outcome="dropped"}` and an error log line. Redirects are not
 followed (a redirect could lead past the SSRF guard), and the guard runs again before each
 attempt.
+
+When Redis cannot be reached at the moment an event happens, the event is held in process
+memory (up to MAX_HELD_EVENTS, oldest dropped first with a metric and a log line) and queued
+by the worker as soon as Redis answers again, so a Redis outage delays deliveries instead of
+losing them. Delivery ids are derived from the event and the webhook, so queueing an event
+twice (after a partial failure) can only repeat a delivery id, which receivers de-duplicate.
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import random
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +47,23 @@ from api.webhooks.signing import (
 from api.webhooks.url_guard import UnsafeWebhookURL, URLGuard
 
 log = structlog.get_logger("api.webhooks")
+
+#: Events kept in memory while Redis is unreachable, before the oldest are dropped.
+MAX_HELD_EVENTS = 10_000
+
+
+@dataclass(frozen=True)
+class _Event:
+    """One occurrence of an event, fixed when it happened."""
+
+    id: str
+    name: str
+    data: dict[str, Any]
+    created_at: str
+
+    def delivery_id(self, webhook_id: str) -> str:
+        """The same id however often this event is queued for this webhook."""
+        return hashlib.sha256(f"{self.id}:{webhook_id}".encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -81,35 +106,67 @@ class WebhookDispatcher:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
+        self._held: deque[_Event] = deque()
 
     async def publish(self, event: str, data: dict[str, Any]) -> int:
         """Queue `event` for every webhook subscribed to it; returns how many were queued.
 
-        Never raises: a failure to queue is logged, and the request that caused the event
-        is answered as usual.
+        Never raises: when the queue cannot be reached the event is held in memory and
+        queued later by the worker (see the module docstring), and the request that caused
+        the event is answered as usual.
         """
-        try:
-            hooks = [h for h in await self.registry.all() if h.wants(event)]
-            if not hooks:
-                return 0
-            now = time.time()
-            for hook in hooks:
-                delivery_id = uuid.uuid4().hex
-                body = json.dumps(
-                    {
-                        "id": delivery_id,
-                        "event": event,
-                        "created_at": dt.datetime.now(dt.UTC).isoformat(),
-                        "data": data,
-                    },
-                    separators=(",", ":"),
-                )
-                await self.queue.push(DeliveryJob(delivery_id, hook.id, event, body), now)
-        except (RedisError, OSError) as exc:
-            log.error("webhook_enqueue_failed", webhook_event=event, error=str(exc))
+        occurrence = _Event(uuid.uuid4().hex, event, data, dt.datetime.now(dt.UTC).isoformat())
+        if self._held:
+            self._hold(occurrence)  # keep the order in which events happened
             return 0
-        self._wake.set()
+        try:
+            queued = await self._enqueue(occurrence)
+        except (RedisError, OSError) as exc:
+            log.warning("webhook_enqueue_deferred", webhook_event=event, error=str(exc))
+            self._hold(occurrence)
+            return 0
+        if queued:
+            self._wake.set()
+        return queued
+
+    async def _enqueue(self, occurrence: _Event) -> int:
+        hooks = [h for h in await self.registry.all() if h.wants(occurrence.name)]
+        now = time.time()
+        for hook in hooks:
+            delivery_id = occurrence.delivery_id(hook.id)
+            body = json.dumps(
+                {
+                    "id": delivery_id,
+                    "event": occurrence.name,
+                    "created_at": occurrence.created_at,
+                    "data": occurrence.data,
+                },
+                separators=(",", ":"),
+            )
+            await self.queue.push(DeliveryJob(delivery_id, hook.id, occurrence.name, body), now)
         return len(hooks)
+
+    def _hold(self, occurrence: _Event) -> None:
+        if len(self._held) >= MAX_HELD_EVENTS:
+            dropped = self._held.popleft()
+            self.metrics.webhook_deliveries.labels(dropped.name, "dropped").inc()
+            log.error("webhook_event_dropped", webhook_event=dropped.name, reason="backlog full")
+        self._held.append(occurrence)
+
+    async def _queue_held(self) -> None:
+        """Queue the events held during a Redis outage, oldest first, while Redis answers."""
+        while self._held:
+            try:
+                await self._enqueue(self._held[0])
+            except (RedisError, OSError):
+                return
+            self._held.popleft()
+        log.info("webhook_backlog_queued")
+
+    @property
+    def held_events(self) -> int:
+        """Events waiting in memory for Redis to come back."""
+        return len(self._held)
 
     def start(self) -> None:
         """Start the delivery worker on the running loop."""
@@ -132,6 +189,8 @@ class WebhookDispatcher:
     async def _run(self) -> None:
         lease = self._timeout + 30.0
         while True:
+            if self._held:
+                await self._queue_held()
             try:
                 jobs = await self.queue.claim(time.time(), lease, 16)
             except (RedisError, OSError) as exc:

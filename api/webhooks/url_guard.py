@@ -2,7 +2,8 @@
 
 A webhook URL is refused when its scheme is not http(s), or when any address its host
 resolves to is loopback, private (RFC 1918 / unique-local), link-local, carrier-grade NAT,
-multicast, reserved, unspecified, or a cloud metadata endpoint. The operator of the
+multicast, reserved, unspecified, or a cloud metadata endpoint, including IPv4 addresses
+embedded in IPv6 ones (mapped, 6to4, Teredo). The operator of the
 service can admit specific hosts, addresses or CIDR blocks with WEBHOOK_ALLOWLIST (for an
 in-cluster receiver, say). The check runs at registration and again before every delivery
 attempt, so a DNS name that later points inside (DNS rebinding) is refused then too.
@@ -32,8 +33,12 @@ class UnsafeWebhookURL(ValueError):
 
 
 def _forbidden_reason(ip: IPAddress) -> str | None:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return _forbidden_reason(ip.ipv4_mapped)
+    if isinstance(ip, ipaddress.IPv6Address):
+        # IPv6 forms that carry an IPv4 address inside are judged by that address too:
+        # ::ffff:a.b.c.d (mapped), 2002:AABB:CCDD:: (6to4) and 2001:0::/32 (Teredo).
+        for inner in (ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())):
+            if inner is not None and (reason := _forbidden_reason(inner)) is not None:
+                return reason
     if ip in METADATA_ADDRESSES:
         return "a cloud metadata address"
     if ip.is_loopback:

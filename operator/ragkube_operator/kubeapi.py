@@ -117,6 +117,10 @@ class KubeApi:
                 client_configuration=configuration,
             )
         configuration.connection_pool_maxsize = 32
+        # No retry of a read timeout inside urllib3: after a network partition every pooled
+        # connection may be half-open, and each retry would wait out another one. The call
+        # fails instead, `_call` drops the pool, and kopf retries on a fresh connection.
+        configuration.retries = urllib3.Retry(total=3, connect=3, read=0, redirect=0)
         return cls(kubernetes.client.ApiClient(configuration))
 
     def close(self) -> None:
@@ -157,6 +161,9 @@ class KubeApi:
                 return None
             raise sorted_error(what, exc) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
+            # The pooled connections may all be dead alike (half-open after a partition):
+            # close them so that the retry connects afresh instead of timing out on each.
+            self._client.rest_client.pool_manager.clear()
             raise sorted_error(what, exc) from exc
 
     async def apply(self, obj: dict[str, Any]) -> dict[str, Any]:

@@ -86,6 +86,9 @@ async def rag_deployment_resync(body: kopf.Body, memo: kopf.Memo, **_: Any) -> N
 @kopf.on.event("", "v1", "services", labels=MANAGED)
 @kopf.on.event("", "v1", "configmaps", labels=MANAGED)
 @kopf.on.event("", "v1", "secrets", labels=MANAGED)
+@kopf.on.event("autoscaling", "v2", "horizontalpodautoscalers", labels=MANAGED)
+@kopf.on.event("policy", "v1", "poddisruptionbudgets", labels=MANAGED)
+@kopf.on.event("networking.k8s.io", "v1", "networkpolicies", labels=MANAGED)
 async def child_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """A child changed: update the owner's status, or restore the child if it drifted."""
     await children.on_child_event(event.get("type"), body, _state(memo))

@@ -46,9 +46,7 @@ class Endpoint:
 
 
 def _needs_principal(dependant: Dependant) -> bool:
-    return any(
-        d.call is current_principal or _needs_principal(d) for d in dependant.dependencies
-    )
+    return any(d.call is current_principal or _needs_principal(d) for d in dependant.dependencies)
 
 
 def _endpoints(app: FastAPI) -> tuple[list[Endpoint], list[Endpoint]]:

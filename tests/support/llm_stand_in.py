@@ -25,6 +25,7 @@ class StandInLLM:
     base_url: str
     behaviour: str = "ok"
     delay_seconds: float = 3.0
+    retry_after: str = "7"
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     def answer_for(self, body: dict[str, Any]) -> str:
@@ -63,7 +64,7 @@ def _handler(llm: StandInLLM) -> type[BaseHTTPRequestHandler]:
                 time.sleep(llm.delay_seconds)
             if llm.behaviour == "rate_limited":
                 error = {"error": {"message": "slow down", "type": "rate_limit"}}
-                self._json(429, error, Retry_After="7")
+                self._json(429, error, Retry_After=llm.retry_after)
                 return
             if llm.behaviour == "error":
                 self._json(500, {"error": {"message": "boom", "type": "server_error"}})

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ragkube_operator.handlers.rag_deployment import (
+    GENERATION_KINDS,
     owner_name,
     reconcile_by_name,
     report_workloads,
@@ -18,15 +19,15 @@ _WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet"})
 def drifted(state: OperatorState, body: Mapping[str, Any]) -> bool:
     """Whether someone else changed a child since the operator last applied it.
 
-    Workloads compare `metadata.generation` (it moves on spec changes only, not on status
-    updates); other kinds compare `resourceVersion`. A child the operator has not applied
+    Workloads and PodDisruptionBudgets compare `metadata.generation` (it moves on spec
+    changes only, not on status updates); other kinds compare `resourceVersion`. A child the operator has not applied
     since it started is left to the resume handler.
     """
     meta = body["metadata"]
     recorded = state.applied.get((body["kind"], meta["namespace"], meta["name"]))
     if recorded is None:
         return False
-    field = "generation" if body["kind"] in _WORKLOAD_KINDS else "resourceVersion"
+    field = "generation" if body["kind"] in GENERATION_KINDS else "resourceVersion"
     return recorded != str(meta.get(field))
 
 

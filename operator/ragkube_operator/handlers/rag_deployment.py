@@ -25,6 +25,9 @@ from ragkube_operator.status import with_workloads
 
 KIND = "RagDeployment"
 _WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet"})
+#: Children whose status controllers keep writing: a hand-edit shows in `generation`, while
+#: `resourceVersion` also moves on every status update.
+GENERATION_KINDS = _WORKLOAD_KINDS | {"PodDisruptionBudget"}
 
 
 def as_body(body: Mapping[str, Any]) -> kopf.Body:
@@ -199,9 +202,11 @@ async def _reconcile(body: Mapping[str, Any], state: OperatorState) -> None:
     for obj in applied:
         meta = obj["metadata"]
         key = (obj["kind"], meta["namespace"], meta["name"])
-        workload = obj["kind"] in _WORKLOAD_KINDS
-        state.applied[key] = str(meta.get("generation") if workload else meta["resourceVersion"])
-        if workload:
+        by_generation = obj["kind"] in GENERATION_KINDS
+        state.applied[key] = str(
+            meta.get("generation") if by_generation else meta["resourceVersion"]
+        )
+        if obj["kind"] in _WORKLOAD_KINDS:
             state.workloads[(obj["kind"], rd.namespace, rd.name)] = obj
     for gone in desired.delete:
         state.applied.pop((gone.kind, gone.namespace, gone.name), None)

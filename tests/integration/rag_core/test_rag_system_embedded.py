@@ -221,3 +221,18 @@ async def test_invalid_query_options_are_refused(
 ) -> None:
     with pytest.raises(InvalidQuery):
         await system.aquery("What is ragkube?", **options)  # type: ignore[arg-type]
+
+
+async def test_queries_are_answered_while_a_large_ingestion_runs(system: RAGSystem) -> None:
+    paragraphs = "\n\n".join(
+        f"Section {n} describes how the scheduler places pod {n} on a node." for n in range(400)
+    )
+    ingestion = asyncio.ensure_future(
+        system.aingest([DocumentInput(paragraphs, id=f"bulk-{n}") for n in range(3)])
+    )
+    answers = await asyncio.gather(
+        *(system.aquery(f"How are webhook deliveries signed? ({n})") for n in range(5))
+    )
+    results = await ingestion
+    assert all(r.ok for r in results)
+    assert all(a.sources[0].metadata["document_id"] == "sample-webhooks" for a in answers)

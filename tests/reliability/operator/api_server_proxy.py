@@ -11,7 +11,8 @@ plane keeps running:
   paused or overloaded; `restore()` lets the same connections carry on;
 - `partition()` then `restore()`: the connections open during the partition never carry
   another byte, and are never closed either (half-open, as after a network partition or
-  a crash of the API server's host); only new connections work again.
+  a crash of the API server's host); new connections hang unanswered in the listen backlog
+  during the partition and are served once it is over.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class ApiServerProxy:
     _links: list[_Link] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _flowing: threading.Event = field(default_factory=threading.Event)
+    _accepting: threading.Event = field(default_factory=threading.Event)
     _stopped: threading.Event = field(default_factory=threading.Event)
     _listener: socket.socket | None = None
     _refusing: bool = False
@@ -60,6 +62,7 @@ class ApiServerProxy:
     def start(self) -> None:
         """Listen and forward; `port` is chosen now if it was 0."""
         self._flowing.set()
+        self._accepting.set()
         self._listen()
 
     def _listen(self) -> None:
@@ -73,9 +76,13 @@ class ApiServerProxy:
 
     def _accept(self, listener: socket.socket) -> None:
         while not self._stopped.is_set():
+            self._accepting.wait()
             try:
+                ready, _, _ = select.select([listener], [], [], 0.2)
+                if not ready or not self._accepting.is_set():
+                    continue
                 client, _ = listener.accept()
-            except OSError:
+            except (OSError, ValueError):
                 return  # the listener was closed: cut() or stop()
             try:
                 server = socket.create_connection((self.upstream_host, self.upstream_port))
@@ -132,9 +139,8 @@ class ApiServerProxy:
         self._flowing.clear()
 
     def partition(self) -> None:
-        """Freeze, and make today's connections half-open for good; refuse new ones."""
-        self._close_listener()
-        self._refusing = True
+        """Make today's connections half-open for good; leave new ones unanswered."""
+        self._accepting.clear()
         with self._lock:
             for link in self._links:
                 link.abandoned = True
@@ -144,12 +150,14 @@ class ApiServerProxy:
         if self._refusing:
             self._listen()
             self._refusing = False
+        self._accepting.set()
         self._flowing.set()
 
     def stop(self) -> None:
         """Close everything."""
         self._stopped.set()
         self._flowing.set()
+        self._accepting.set()
         self._close_listener()
         with self._lock:
             links, self._links = self._links, []

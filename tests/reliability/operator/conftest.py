@@ -34,9 +34,7 @@ def kubeconfig_through(source: Path, target: Path, port: int) -> Path:
 
 
 @pytest.fixture
-def proxied_operator(
-    operator: OperatorProcess, tmp_path: Path
-) -> Iterator[ApiServerProxy]:
+def proxied_operator(operator: OperatorProcess, tmp_path: Path) -> Iterator[ApiServerProxy]:
     """The operator restarted behind an `ApiServerProxy`, then put back as it was."""
     config = yaml.safe_load(operator.kubeconfig.read_text())
     server = urlsplit(config["clusters"][0]["cluster"]["server"])

@@ -47,7 +47,9 @@ def test_killed_twice_during_a_creation_burst_converges_exactly(
     manifests = [rag_deployment(name, api={"replicas": 2}) for name in NAMES]
     kube.apply(namespace, yaml.safe_dump_all(manifests))
     eventually(
-        lambda: kube.items("configmaps", namespace, "app.kubernetes.io/managed-by=ragkube-operator"),
+        lambda: kube.items(
+            "configmaps", namespace, "app.kubernetes.io/managed-by=ragkube-operator"
+        ),
         timeout=30,
         what="the first children of the burst",
     )

@@ -1,0 +1,105 @@
+"""The API server out of the operator's reach for a while: the operator waits, then converges.
+
+The operator talks to the API server through an `ApiServerProxy`; the rest of the control
+plane keeps running, so users go on changing things during the outage. Three shapes of
+outage: the API server gone (connections reset, new ones refused: a restart), frozen (open
+connections carry nothing, then resume: a paused or overloaded server), and a partition
+that leaves the operator's connections half-open for good (only new connections work
+afterwards: kopf's watch inactivity timeout of 70 s must notice the dead streams). In each
+case the operator must not exit, and every change made meanwhile must be reconciled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.e2e.operator.operator_e2e import Kube, OperatorProcess, eventually, rag_deployment
+
+from .api_server_proxy import ApiServerProxy
+
+pytestmark = pytest.mark.e2e
+OUTAGE_SECONDS = 15
+
+
+def phase(kube: Kube, namespace: str, name: str) -> str | None:
+    status = (kube.get("ragdeployment", name, namespace) or {}).get("status") or {}
+    return status.get("phase")
+
+
+def converged(kube: Kube, namespace: str) -> dict[str, Any] | None:
+    """The RagDeployment, once every change made during the outage is reconciled."""
+    rd = kube.get("ragdeployment", "out", namespace)
+    configmap = kube.get("configmap", "out-api-config", namespace)
+    deployment = kube.get("deployment", "out-api", namespace)
+    policy = kube.get("networkpolicy", "out-chroma", namespace)
+    if not (rd and configmap and deployment and policy):
+        return None
+    status = rd.get("status") or {}
+    done = (
+        configmap["data"].get("RETRIEVAL_TOP_K") == "9"
+        and deployment["spec"]["replicas"] == 2
+        and status.get("observedGeneration") == rd["metadata"]["generation"]
+        and status.get("phase") == "Ready"
+        and status.get("readyReplicas") == 2
+    )
+    return rd if done else None
+
+
+def outage_then_recovery(
+    kube: Kube,
+    namespace: str,
+    operator: OperatorProcess,
+    begin: Callable[[], None],
+    end: Callable[[], None],
+    recovery_seconds: float,
+) -> None:
+    kube.apply(namespace, rag_deployment("out", api={"replicas": 1}))
+    eventually(lambda: phase(kube, namespace, "out") == "Ready", timeout=60, what="out Ready")
+
+    begin()
+    kube.apply(namespace, rag_deployment("out", api={"replicas": 2}, retrieval={"topK": 9}))
+    kube.kubectl("delete", "configmap", "out-api-config", "-n", namespace)
+    kube.kubectl("delete", "networkpolicy", "out-chroma", "-n", namespace)
+    time.sleep(OUTAGE_SECONDS)
+    assert operator.process is not None and operator.process.poll() is None, (
+        f"the operator exited during the outage:\n{operator.log_tail()}"
+    )
+    assert kube.get("configmap", "out-api-config", namespace) is None
+    end()
+
+    started = time.monotonic()
+    eventually(
+        lambda: converged(kube, namespace),
+        timeout=recovery_seconds,
+        what=f"every change of the outage reconciled (operator log:\n{operator.log_tail()})",
+    )
+    print(f"converged {time.monotonic() - started:.1f}s after the outage ended")
+    assert operator.healthy()
+
+
+def test_converges_after_the_api_server_was_gone(
+    kube: Kube, namespace: str, operator: OperatorProcess, proxied_operator: ApiServerProxy
+) -> None:
+    proxy = proxied_operator
+    outage_then_recovery(kube, namespace, operator, proxy.cut, proxy.restore, 60)
+
+
+def test_converges_after_the_api_server_froze(
+    kube: Kube, namespace: str, operator: OperatorProcess, proxied_operator: ApiServerProxy
+) -> None:
+    proxy = proxied_operator
+    outage_then_recovery(kube, namespace, operator, proxy.freeze, proxy.restore, 60)
+
+
+def test_converges_after_a_partition_left_connections_half_open(
+    kube: Kube, namespace: str, operator: OperatorProcess, proxied_operator: ApiServerProxy
+) -> None:
+    proxy = proxied_operator
+    # Up to 70 s for kopf to give up on a silent watch stream, 30 s for a call on a dead
+    # pooled connection to time out, then a retry and the reconcile itself. Before the
+    # operator dropped its connection pool on errors, this took about 120 s.
+    outage_then_recovery(kube, namespace, operator, proxy.partition, proxy.restore, 90)

@@ -1,0 +1,121 @@
+"""Redis stopped under load, then restarted: the API follows RATE_LIMIT_ON_REDIS_ERROR,
+answers nothing undocumented, recovers without a restart, and loses no webhook event.
+
+Documented behaviour while Redis is down:
+- `open` (default): requests are admitted without a limit; queries and ingestion succeed;
+  webhook events are held in memory and queued when Redis is back.
+- `closed`: every rate-limited route answers 503 `rate_limiter_unavailable`.
+- Either way /health and /ready answer 200 (probes are never rate limited, and Redis is not
+  a readiness dependency), so Kubernetes does not restart or unroute healthy pods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.webhooks import verify_signature
+from tests.support.api_harness import Api, ApiFactory, Receiver
+from tests.support.load import Load, wait_for
+from tests.support.services import redis_server
+
+OUTAGE_SECONDS = 3.0
+
+
+def _action(api: Api, ingested: set[str]):  # type: ignore[no-untyped-def]
+    async def act(worker: int, n: int) -> tuple[str, httpx.Response]:
+        if n % 2:
+            response = await api.client.post(
+                "/query", json={"query": f"What does Kubernetes do? ({n})"}, headers=api.svc
+            )
+            return "/query", response
+        document_id = f"w{worker}-n{n}"
+        response = await api.client.post(
+            "/documents",
+            json={"documents": [{"id": document_id, "content": f"Load document {n} of {worker}."}]},
+            headers=api.svc,
+        )
+        if response.status_code == 201:
+            ingested.add(document_id)
+        return "/documents", response
+
+    return act
+
+
+@pytest.mark.parametrize("policy", ["open", "closed"])
+async def test_redis_outage_under_load(
+    make_api: ApiFactory, receiver: Receiver, tmp_path: Path, policy: str
+) -> None:
+    with redis_server(tmp_path) as redis:
+        async with make_api(
+            redis_url=redis.url,
+            rate_limit_on_redis_error=policy,
+            webhook_max_attempts=50,
+            webhook_backoff_max_seconds=0.5,
+        ) as api:
+            registered = await api.client.post(
+                "/webhooks",
+                json={"url": receiver.url, "events": ["document.ingested"]},
+                headers=api.admin,
+            )
+            secret = registered.json()["secret"]
+            ingested: set[str] = set()
+            load = Load(_action(api, ingested), workers=3)
+            load.start()
+            try:
+                await asyncio.sleep(1.5)
+                redis.stop()
+                load.phase = "outage"
+                await asyncio.sleep(OUTAGE_SECONDS)
+                probes = [
+                    (await api.client.get(path)).status_code for path in ("/health", "/ready")
+                ]
+                redis.restart()
+                load.phase = "after"
+                recovery = await load.until_healthy(successes=10, timeout=30)
+            finally:
+                await load.stop()
+
+            assert probes == [200, 200]
+            for phase in ("before", "after"):
+                assert load.during(phase), phase
+            outage = load.during("outage")
+            assert len(outage) >= 5  # the load really ran through the outage
+            assert {o.status for o in load.during("before")} <= {200, 201}
+            if policy == "open":
+                assert {o.status for o in outage} <= {200, 201}, outage
+            else:
+                unexpected = [o for o in outage if o.error != "rate_limiter_unavailable"]
+                # A call that started just before the stop may still have succeeded.
+                assert all(o.status in (200, 201) for o in unexpected), unexpected
+                assert any(o.status == 503 for o in outage)
+            assert all(o.seconds < 10 for o in load.outcomes)  # nothing hung
+            assert recovery < 30
+
+            # Every document ingested (before, during and after) is announced exactly once.
+            def delivered() -> dict[str, list[str]]:
+                by_delivery: dict[str, dict[str, object]] = {}
+                for headers, body in list(receiver.received):
+                    assert verify_signature(
+                        secret,
+                        headers["X-Webhook-Timestamp"],
+                        headers["X-Webhook-Signature"],
+                        body,
+                    )
+                    by_delivery[headers["X-Webhook-Delivery"]] = json.loads(body)
+                documents: dict[str, list[str]] = {}
+                for delivery_id, payload in by_delivery.items():
+                    data = payload["data"]
+                    assert isinstance(data, dict)
+                    documents.setdefault(str(data["document_id"]), []).append(delivery_id)
+                return documents
+
+            await wait_for(
+                lambda: ingested <= set(delivered()), 30, "every ingested document announced"
+            )
+            assert all(len(ids) == 1 for ids in delivered().values())
+            assert api.services.webhooks.held_events == 0
