@@ -11,9 +11,9 @@ if [[ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]]; then
   echo "error: ragkube's local setup supports Linux x86-64 only (this is $(uname -s) $(uname -m))" >&2
   exit 1
 fi
-for tool in python3 go git; do
+for tool in python3 go git node npm; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "error: '$tool' is missing; install it first (python3 >= 3.11, Go >= 1.24, git)" >&2
+    echo "error: '$tool' is missing; install it first (python3 >= 3.11, Go >= 1.24, git, Node.js >= 20 with npm)" >&2
     exit 1
   fi
 done
