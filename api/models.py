@@ -7,12 +7,25 @@ additions (`filters`, `mode`) are optional, so a seed client keeps working uncha
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MetadataValue = str | int | float | bool
+#: Chroma refuses empty keys and keys starting with "#" or "$" (its own namespaces); refusing
+#: them here makes such a document a 422 instead of a failed write of the whole batch.
+METADATA_KEY_PATTERN = r"^[^#$]"
+MetadataKey = Annotated[str, Field(min_length=1, max_length=200, pattern=METADATA_KEY_PATTERN)]
 RetrievalMode = Literal["hybrid", "dense", "lexical"]
+
+
+def is_valid_unicode(text: str) -> bool:
+    """False for text holding lone surrogates ("\\ud800" in JSON): not storable as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class QueryRequest(BaseModel):
@@ -71,7 +84,15 @@ class DocumentIn(BaseModel):
     id: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\s/]+$")
     source: str | None = Field(default=None, max_length=1000)
     content_type: str | None = Field(default=None, max_length=100)
-    metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+    metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _valid_unicode(self) -> DocumentIn:
+        texts = [self.content, self.id, self.source, self.content_type, *self.metadata]
+        texts += [v for v in self.metadata.values() if isinstance(v, str)]
+        if not all(is_valid_unicode(t) for t in texts if t is not None):
+            raise ValueError("text must be valid Unicode (no lone surrogates)")
+        return self
 
 
 class DocumentBatch(BaseModel):

@@ -30,6 +30,8 @@ Vectors = npt.NDArray[np.float32]
 _BUNDLED_NAMES = frozenset(
     {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "all-minilm-l6-v2"}
 )
+#: Texts per model call in `LocalEmbedder.embed` (the model's lock is held for one call).
+LOCK_SLICE = 256
 _models: dict[str, SentenceTransformer] = {}
 _model_locks: dict[str, threading.Lock] = {}
 _models_lock = threading.Lock()
@@ -110,7 +112,7 @@ class LockedTokenizer:
 class LocalEmbedder:
     """all-MiniLM-L6-v2 (or another local sentence-transformers model) run in this process."""
 
-    def __init__(self, name: str, batch_size: int = 64) -> None:
+    def __init__(self, name: str, batch_size: int = 32) -> None:
         self._name = name
         self._model = shared_model(name)
         self._lock = _model_locks[str(model_dir(name))]
@@ -141,17 +143,18 @@ class LocalEmbedder:
         return self._tokenizer
 
     def embed(self, texts: Sequence[str]) -> Vectors:
-        """Normalised vectors, computed one batch at a time under the model's lock.
+        """Normalised vectors, computed slice by slice under the model's lock.
 
-        Texts are sorted by length first (as `encode` does) so batches pad little; taking the
-        lock per batch lets a query slip in between the batches of a long ingestion.
+        Texts are sorted by length first (as `encode` does, so batches pad little), then each
+        slice of `LOCK_SLICE` texts is one `encode` call: a query waiting for the model gets
+        in between two slices of a long ingestion instead of after all of it.
         """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         order = np.argsort([-len(t) for t in texts], kind="stable")
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(texts), self._batch_size):
-            rows = order[start : start + self._batch_size]
+        for start in range(0, len(texts), LOCK_SLICE):
+            rows = order[start : start + LOCK_SLICE]
             with self._lock:
                 encoded = self._model.encode(
                     [texts[i] for i in rows],

@@ -38,7 +38,7 @@ class RagSettings:
     #: Base URL and key of an OpenAI-compatible embeddings endpoint; default to the LLM's.
     embeddings_base_url: str | None = None
     embeddings_api_key: str | None = None
-    embeddings_batch_size: int = 64
+    embeddings_batch_size: int = 32
 
     llm_provider: LLMProvider = "extractive"
     llm_model: str = "gpt-4o-mini"

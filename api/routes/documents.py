@@ -16,12 +16,14 @@ from starlette.datastructures import UploadFile
 from api.deps import IngestCaller, QueryCaller, RagDep, RequestInfoDep, ServicesDep
 from api.errors import ApiError
 from api.models import (
+    METADATA_KEY_PATTERN,
     DocumentBatch,
     DocumentOut,
     DocumentPage,
     IngestResponse,
     IngestResultOut,
     MetadataValue,
+    is_valid_unicode,
 )
 from rag_core.documents import DocumentInput
 
@@ -67,15 +69,21 @@ def _metadata(raw: str | None) -> dict[str, MetadataValue]:
         return {}
     try:
         data = json.loads(raw)
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ApiError(422, "validation_error", "The 'metadata' field is not valid JSON.") from exc
     if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, str | int | float | bool) for k, v in data.items()
+        isinstance(k, str)
+        and re.match(METADATA_KEY_PATTERN, k)
+        and is_valid_unicode(k)
+        and isinstance(v, str | int | float | bool)
+        and (not isinstance(v, str) or is_valid_unicode(v))
+        for k, v in data.items()
     ):
         raise ApiError(
             422,
             "validation_error",
-            "The 'metadata' field must be a JSON object of strings, numbers or booleans.",
+            "The 'metadata' field must be a JSON object of strings, numbers or booleans, "
+            "with keys that are not empty and do not start with '#' or '$'.",
         )
     return data
 

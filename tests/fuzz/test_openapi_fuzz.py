@@ -16,12 +16,17 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import Case
+from schemathesis.core.result import Err
+from schemathesis.generation import GenerationMode
 
 from tests.support.api_harness import ADMIN_KEY, CORPUS, JWT_SECRET
 from tests.support.api_process import ApiProcess, api_process
 from tests.support.services import ChromaServer
 
-EXAMPLES_PER_OPERATION = 30
+#: Per operation and generation mode (valid data, then data the schema forbids).
+EXAMPLES_PER_OPERATION = 40
 
 
 @pytest.fixture(scope="module")
@@ -65,20 +70,29 @@ def test_no_operation_answers_a_server_error(fuzzed_api: ApiProcess) -> None:
     # not support pytest 9 yet.
     schema = schemathesis.openapi.from_url(f"{fuzzed_api.url}/openapi.json")
     server_errors: list[str] = []
+    seen: dict[str, int] = {}
     operations = 0
     for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise AssertionError(f"the schema has an invalid operation: {result.err()}")
         operation = result.ok()
         operations += 1
 
-        @given(case=operation.as_strategy())
+        @given(
+            case=st.one_of(
+                operation.as_strategy(GenerationMode.POSITIVE),
+                operation.as_strategy(GenerationMode.NEGATIVE),
+            )
+        )
         @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
+            max_examples=2 * EXAMPLES_PER_OPERATION,
             derandomize=True,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
         )
-        def exercise(case: schemathesis.Case) -> None:
+        def exercise(case: Case) -> None:
+            seen[case.method] = seen.get(case.method, 0) + 1
             response = case.call(headers={"X-API-Key": ADMIN_KEY}, timeout=60)
             if response.status_code >= 500:
                 server_errors.append(
@@ -88,4 +102,5 @@ def test_no_operation_answers_a_server_error(fuzzed_api: ApiProcess) -> None:
 
         exercise()
     assert operations >= 14
+    assert sum(seen.values()) >= operations * 5  # the budget was really spent
     assert server_errors == [], "\n".join(server_errors)

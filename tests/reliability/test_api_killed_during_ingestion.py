@@ -80,7 +80,10 @@ async def test_sigkill_during_ingestion_then_reingest_leaves_no_duplicates_or_or
             )
             await asyncio.sleep(0.5)
             deadline = time.monotonic() + 3
-            while time.monotonic() < deadline and len(_chunks_by_document(chroma_server, collection)) < 2:
+            while (
+                time.monotonic() < deadline
+                and len(_chunks_by_document(chroma_server, collection)) < 2
+            ):
                 await asyncio.sleep(0.05)
             assert not sending.done(), "the batch finished before the kill; make it larger"
             api.kill()

@@ -1,4 +1,4 @@
-"""The Chroma server SIGKILLed under load, then restarted on the same data.
+"""The Chroma server SIGKILLed under load, then restarted on the same data; and hung.
 
 While it is down, /ready turns 503 naming the vector store within seconds and every query
 fails fast with the 503 `vector_store_unavailable` envelope (with Retry-After). When it is
@@ -9,26 +9,30 @@ is still there.
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.api_harness import CORPUS, ApiFactory
 from tests.support.load import Load
 from tests.support.services import chroma_server
 
 OUTAGE_SECONDS = 3.0
+#: How long a query or probe may take when Chroma hangs instead of dying.
+HUNG_BOUND_SECONDS = 15.0
 
 
-async def test_chroma_killed_and_restarted_under_load(
-    make_api: ApiFactory, tmp_path: Path
-) -> None:
+async def test_chroma_killed_and_restarted_under_load(make_api: ApiFactory, tmp_path: Path) -> None:
     (tmp_path / "chroma").mkdir()
     with chroma_server(tmp_path / "chroma") as chroma:
         async with make_api(chroma_host=chroma.host, chroma_port=chroma.port) as api:
             await api.ingest_corpus()
-            extra = [{"id": f"extra-{i}", "content": f"Extra note {i} on storage."} for i in range(20)]
+            extra = [
+                {"id": f"extra-{i}", "content": f"Extra note {i} on storage."} for i in range(20)
+            ]
             response = await api.client.post(
                 "/documents", json={"documents": extra}, headers=api.svc
             )
@@ -98,3 +102,35 @@ async def test_chroma_killed_and_restarted_under_load(
                 headers=api.svc,
             )
             assert again.status_code == 201
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TimeoutError,
+    reason=(
+        "rag_core bug: chromadb's HttpClient uses httpx.Client(timeout=None) and ChromaStore "
+        "sets no timeout, so a Chroma server that hangs (here SIGSTOP) blocks queries and "
+        "/ready forever, and each blocked call holds one of rag_core's executor threads."
+    ),
+)
+async def test_a_hung_chroma_server_fails_queries_within_a_bound(
+    make_api: ApiFactory, tmp_path: Path
+) -> None:
+    (tmp_path / "chroma").mkdir()
+    with chroma_server(tmp_path / "chroma") as chroma:
+        async with make_api(chroma_host=chroma.host, chroma_port=chroma.port) as api:
+            await api.ingest_corpus()
+            chroma.process.send_signal(signal.SIGSTOP)
+            try:
+                ready = await asyncio.wait_for(api.client.get("/ready"), HUNG_BOUND_SECONDS)
+                assert ready.status_code == 503
+                answer = await asyncio.wait_for(
+                    api.client.post(
+                        "/query", json={"query": "What is Chroma, hung?"}, headers=api.svc
+                    ),
+                    HUNG_BOUND_SECONDS,
+                )
+                assert answer.status_code == 503
+            finally:
+                # Let the blocked threads finish, so the app can shut down.
+                chroma.process.send_signal(signal.SIGCONT)

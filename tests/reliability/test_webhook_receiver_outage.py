@@ -58,7 +58,9 @@ class DedupingReceiver:
                         state.bad_signatures += 1
                     else:
                         # The de-duplicating handler: a repeated delivery id is a no-op.
-                        state.handled.setdefault(self.headers["X-Webhook-Delivery"], json.loads(body))
+                        state.handled.setdefault(
+                            self.headers["X-Webhook-Delivery"], json.loads(body)
+                        )
                 self.send_response(204 if valid else 401)
                 self.end_headers()
 
@@ -132,7 +134,9 @@ async def test_every_event_is_delivered_once_after_the_receiver_comes_back(
         assert await api.services.webhooks.queue.pending() == 0
 
         payloads = list(receiver.handled.values())
-        documents = [p["data"]["document_id"] for p in payloads if p["event"] == "document.ingested"]
+        documents = [
+            p["data"]["document_id"] for p in payloads if p["event"] == "document.ingested"
+        ]
         assert sorted(documents) == sorted(["up-1", "up-2", *down_ids])  # each exactly once
         queries = [p for p in payloads if p["event"] == "query.completed"]
         assert len(queries) == 5

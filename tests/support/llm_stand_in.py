@@ -131,8 +131,7 @@ def _handler(llm: StandInLLM) -> type[BaseHTTPRequestHandler]:
 def running_stand_in() -> Iterator[StandInLLM]:
     """Start the stand-in on a free loopback port; stop it on exit."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(StandInLLM("")))
-    host, port = server.server_address[0], server.server_address[1]
-    llm = StandInLLM(base_url=f"http://{host}:{port}/v1")
+    llm = StandInLLM(base_url=f"http://127.0.0.1:{server.server_address[1]}/v1")
     server.RequestHandlerClass = _handler(llm)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -43,16 +43,11 @@ class Load:
             phase = self.phase
             try:
                 route, response = await self.action(worker, n)
-                error = None
-                if response.status_code >= 400:
-                    error = response.json().get("error")
-                outcome = Outcome(phase, route, response.status_code, error, 0.0)
+                status = response.status_code
+                error = response.json().get("error") if status >= 400 else None
             except httpx.HTTPError as exc:
-                outcome = Outcome(phase, "?", 0, type(exc).__name__, 0.0)
-            elapsed = time.monotonic() - started
-            self.outcomes.append(
-                Outcome(outcome.phase, outcome.route, outcome.status, outcome.error, elapsed)
-            )
+                route, status, error = "?", 0, type(exc).__name__
+            self.outcomes.append(Outcome(phase, route, status, error, time.monotonic() - started))
             n += 1
             await asyncio.sleep(0.01)
 

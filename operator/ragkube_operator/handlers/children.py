@@ -20,8 +20,8 @@ def drifted(state: OperatorState, body: Mapping[str, Any]) -> bool:
     """Whether someone else changed a child since the operator last applied it.
 
     Workloads and PodDisruptionBudgets compare `metadata.generation` (it moves on spec
-    changes only, not on status updates); other kinds compare `resourceVersion`. A child the operator has not applied
-    since it started is left to the resume handler.
+    changes only, not on status updates); other kinds compare `resourceVersion`. A child
+    the operator has not applied since it started is left to the resume handler.
     """
     meta = body["metadata"]
     recorded = state.applied.get((body["kind"], meta["namespace"], meta["name"]))

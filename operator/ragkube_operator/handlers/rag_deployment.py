@@ -194,7 +194,13 @@ async def _reconcile(body: Mapping[str, Any], state: OperatorState) -> None:
     )
     kopf.adopt(desired.apply, owner=as_body(body))
     try:
-        applied = await asyncio.gather(*(api.apply(obj) for obj in desired.apply))
+        # Secrets first: the Deployment's config checksum covers the generated keys, and keys
+        # that never reached the API server would be generated afresh by an operator
+        # restarted in between, rolling the API pods for nothing.
+        secrets = [obj for obj in desired.apply if obj["kind"] == "Secret"]
+        others = [obj for obj in desired.apply if obj["kind"] != "Secret"]
+        applied = [*await asyncio.gather(*(api.apply(obj) for obj in secrets))]
+        applied += await asyncio.gather(*(api.apply(obj) for obj in others))
         await asyncio.gather(*(api.delete(ref) for ref in desired.delete))
     except kopf.PermanentError as error:
         await _fail(state, body, cond.REASON_APPLY_FAILED, str(error))

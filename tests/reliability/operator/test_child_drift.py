@@ -95,10 +95,8 @@ def test_hand_made_change_is_undone(kube: Kube, namespace: str, drift: Drift) ->
             "--type=merge", "-p", json.dumps(drift.patch),
         )  # fmt: skip
         changed = kube.get(drift.kind, drift.name, namespace)
-        assert (
-            changed is not None
-            and changed["metadata"]["resourceVersion"] != (before["metadata"]["resourceVersion"])
-        )
+        assert changed is not None
+        assert changed["metadata"]["resourceVersion"] != before["metadata"]["resourceVersion"]
 
     def restored() -> bool:
         now = kube.get(drift.kind, drift.name, namespace)
@@ -109,3 +107,35 @@ def test_hand_made_change_is_undone(kube: Kube, namespace: str, drift: Drift) ->
     assert now is not None
     managers = {m["manager"] for m in now["metadata"]["managedFields"]}
     assert "ragkube-operator" in managers
+
+
+def test_rollout_restart_by_hand_is_kept(kube: Kube, namespace: str) -> None:
+    """`kubectl rollout restart` sets a field the operator does not own: it stays, pods roll."""
+    kube.apply(namespace, rag_deployment("d", api={"replicas": 1}))
+    eventually(
+        lambda: (
+            ((kube.get("ragdeployment", "d", namespace) or {}).get("status") or {}).get("phase")
+            == "Ready"
+        ),
+        timeout=60,
+        what="d Ready",
+    )
+    kube.kubectl("rollout", "restart", "deployment/d-api", "-n", namespace)
+    eventually(
+        lambda: len(kube.items("replicaset", namespace, "app.kubernetes.io/instance=d")) == 2,
+        timeout=30,
+        what="a second ReplicaSet for the restart",
+    )
+    eventually(
+        lambda: (
+            ((kube.get("ragdeployment", "d", namespace) or {}).get("status") or {}).get("phase")
+            == "Ready"
+        ),
+        timeout=60,
+        what="d Ready after the restart",
+    )
+    deployment = kube.get("deployment", "d-api", namespace)
+    assert deployment is not None
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert "kubectl.kubernetes.io/restartedAt" in annotations
+    assert "ragkube.dev/config-checksum" in annotations

@@ -114,13 +114,10 @@ def test_rotated_signing_key_is_rendered_once_the_webhook_is_touched(
     create(kube, namespace)
     eventually(lambda: rendered(kube, namespace) == {"first": "k1", "second": "k1"}, timeout=60)
     kube.kubectl(
-    kube.kubectl(
         "patch", "secret", "hook-key", "-n", namespace, "--type=merge",
         "-p", json.dumps({"data": {"hmac": base64.b64encode(b"k2").decode()}}),
     )  # fmt: skip
-    kube.kubectl(
-        "annotate", "webhook", "first", "key-rotated-at=1", "-n", namespace, "--overwrite"
-    )
+    kube.kubectl("annotate", "webhook", "first", "key-rotated-at=1", "-n", namespace, "--overwrite")
     eventually(
         lambda: rendered(kube, namespace) == {"first": "k2", "second": "k2"},
         timeout=30,

@@ -46,12 +46,13 @@ def test_killed_twice_during_a_creation_burst_converges_exactly(
 ) -> None:
     manifests = [rag_deployment(name, api={"replicas": 2}) for name in NAMES]
     kube.apply(namespace, yaml.safe_dump_all(manifests))
+    # Killed as soon as the first Deployment exists: the other RagDeployments of the burst
+    # are then half applied, some perhaps with a Deployment but not yet their Secret.
+    managed = "app.kubernetes.io/managed-by=ragkube-operator"
     eventually(
-        lambda: kube.items(
-            "configmaps", namespace, "app.kubernetes.io/managed-by=ragkube-operator"
-        ),
+        lambda: kube.items("deployments", namespace, managed),
         timeout=30,
-        what="the first children of the burst",
+        what="the first Deployment of the burst",
     )
     operator.kill()
     made_before_kill = inventory.objects(kube, namespace)
@@ -63,11 +64,16 @@ def test_killed_twice_during_a_creation_burst_converges_exactly(
     operator.start()
 
     eventually(lambda: all_ready(kube, namespace), timeout=120, what="every RagDeployment Ready")
-    found = eventually(
-        lambda: (f := inventory.objects(kube, namespace)) and expected_objects(f) and f,
-        timeout=60,
-        what="exactly the expected objects in the namespace",
-    )
+
+    def settled() -> set[tuple[str, str]] | None:
+        found = inventory.objects(kube, namespace)
+        return found if expected_objects(found) else None
+
+    try:
+        found = eventually(settled, timeout=60, what="exactly the expected objects")
+    except AssertionError as error:
+        found = inventory.objects(kube, namespace)
+        raise AssertionError(f"{error}; found {sorted(found)}") from None
     assert len(found) == len(NAMES) * (len(inventory.children("x")) + 5)
     for item in kube.items("ragdeployments", namespace):
         status = item["status"]

@@ -1,7 +1,7 @@
 """The generated pages in docs/ are current: regenerate them when this fails.
 
-    PYTHONPATH=operator python -m ragkube_operator.docgen > docs/ragdeployment-reference.md
-    python hack/gen_openapi.py > docs/openapi.json
+PYTHONPATH=operator python -m ragkube_operator.docgen > docs/ragdeployment-reference.md
+python hack/gen_openapi.py > docs/openapi.json
 """
 
 from __future__ import annotations

@@ -63,18 +63,18 @@ def test_typescript_example_compiles_strictly_and_accepts_only_genuine_deliverie
 ) -> None:
     (tmp_path / "verify.ts").write_text(code_block("typescript"))
     (tmp_path / "package.json").write_text('{"type": "module"}')
+    options = {
+        "--target": "es2022",
+        "--module": "nodenext",
+        "--moduleResolution": "nodenext",
+        "--types": "node",
+        "--typeRoots": str(TYPESCRIPT / "node_modules" / "@types"),
+        "--outDir": str(tmp_path),
+    }
+    tsc = str(TYPESCRIPT / "node_modules" / ".bin" / "tsc")
+    arguments = [part for pair in options.items() for part in pair]
     compiled = subprocess.run(
-        [
-            str(TYPESCRIPT / "node_modules" / ".bin" / "tsc"),
-            "--strict",
-            "--target", "es2022",
-            "--module", "nodenext",
-            "--moduleResolution", "nodenext",
-            "--types", "node",
-            "--typeRoots", str(TYPESCRIPT / "node_modules" / "@types"),
-            "--outDir", str(tmp_path),
-            str(tmp_path / "verify.ts"),
-        ],  # fmt: skip
+        [tsc, "--strict", *arguments, str(tmp_path / "verify.ts")],
         capture_output=True,
         text=True,
         check=False,
