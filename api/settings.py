@@ -73,12 +73,17 @@ class Settings(BaseSettings):
     chroma_port: int = api_image.CHROMA_PORT
     chroma_auth_token: SecretStr | None = None
     chroma_collection_name: str = "ragkube"
+    #: Bound on each request to the Chroma server; a frozen server then fails fast (503).
+    chroma_timeout_seconds: float = Field(default=10.0, gt=0)
     embeddings_provider: Literal["local", "openai-compatible"] = "local"
     embeddings_model: str = "all-MiniLM-L6-v2"
     llm_provider: Literal["extractive", "openai-compatible"] | None = None
     llm_model: str = "gpt-4o-mini"
     llm_base_url: str | None = None
     llm_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: LLM_FALLBACK_EXTRACTIVE: answer extractively (flagged `llm_fallback`) when the model
+    #: fails, instead of 502/503/504. On by default.
+    llm_fallback_extractive: bool = True
     openai_api_key: SecretStr | None = None
     retrieval_mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
     retrieval_top_k: int = Field(default=5, ge=1, le=20)
@@ -220,6 +225,7 @@ class Settings(BaseSettings):
             chroma_port=self.chroma_port,
             chroma_auth_token=secret(self.chroma_auth_token),
             collection_name=self.chroma_collection_name,
+            chroma_timeout_seconds=self.chroma_timeout_seconds,
             embeddings_provider=self.embeddings_provider,
             embeddings_model=self.embeddings_model,
             llm_provider=self.effective_llm_provider,
@@ -227,6 +233,7 @@ class Settings(BaseSettings):
             llm_base_url=self.llm_base_url or None,
             llm_api_key=secret(self.openai_api_key),
             llm_timeout_seconds=self.llm_timeout_seconds,
+            llm_fallback_to_extractive=self.llm_fallback_extractive,
             retrieval_mode=self.retrieval_mode,
             top_k=self.retrieval_top_k,
             threshold=self.retrieval_threshold,

@@ -3,10 +3,17 @@
 Both generators share one shape: `agenerate` returns the whole answer and `astream` yields it
 piece by piece. OpenAI SDK errors become rag_core's `LLMTimeout`, `LLMRateLimited` and
 `LLMUnavailable`.
+
+Time bound: `timeout_seconds` covers one whole call to the model, retries and the waits
+between them included (until the first token, for a stream). Retries are made here, not by the
+SDK, so that the SDK's own waits (a provider's Retry-After of up to a minute) cannot stretch it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
+import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol, cast
 
@@ -15,6 +22,13 @@ import openai
 from rag_core.answers import Source
 from rag_core.errors import LLMRateLimited, LLMTimeout, LLMUnavailable
 from rag_core.extractive import NO_ANSWER, extractive_answer
+
+#: The longest Retry-After honoured between attempts; a provider asking for more ends the
+#: retries at once (the caller gets `LLMRateLimited` carrying the provider's value).
+MAX_RETRY_AFTER_SECONDS = 2.0
+#: First wait between attempts when the provider names none; doubles on each retry.
+BACKOFF_SECONDS = 0.5
+_RETRIED_STATUSES = frozenset({408, 409, 429})
 
 SYSTEM_PROMPT = (
     "You answer questions using only the numbered sources you are given. "
@@ -139,21 +153,49 @@ class OpenAICompatibleGenerator:
             base_url=base_url,
             api_key=api_key or "unused",
             timeout=timeout_seconds,
-            max_retries=max_retries,
+            max_retries=0,  # retried in `_create`, within the time budget
         )
+        self._timeout = timeout_seconds
+        self._max_retries = max_retries
         self._max_tokens = max_tokens
         self._temperature = temperature
 
+    async def _create(self, messages: list[dict[str, str]], stream: bool = False) -> Any:
+        """One chat completion request, retried on transient failures, all of it (until the
+        response starts) within `timeout_seconds`."""
+        deadline = time.monotonic() + self._timeout
+        attempt = 0
+        while True:
+            remaining = max(deadline - time.monotonic(), 0.001)
+            try:
+                return await asyncio.wait_for(
+                    self._client.chat.completions.create(
+                        model=self._model,
+                        messages=messages,  # type: ignore[arg-type]
+                        max_tokens=self._max_tokens,
+                        temperature=self._temperature,
+                        stream=stream,
+                        timeout=remaining,
+                    ),
+                    remaining,
+                )
+            except TimeoutError as error:
+                raise LLMTimeout(
+                    f"The language model did not answer within {self._timeout:g} s."
+                ) from error
+            except openai.OpenAIError as error:
+                wait = retry_wait(error, attempt)
+                attempt += 1
+                if (
+                    wait is None
+                    or attempt > self._max_retries
+                    or time.monotonic() + wait >= deadline
+                ):
+                    raise llm_error(error) from error
+                await asyncio.sleep(wait)
+
     async def _complete(self, messages: list[dict[str, str]]) -> str:
-        try:
-            response = await self._client.chat.completions.create(
-                model=self._model,
-                messages=messages,  # type: ignore[arg-type]
-                max_tokens=self._max_tokens,
-                temperature=self._temperature,
-            )
-        except openai.OpenAIError as error:
-            raise llm_error(error) from error
+        response = await self._create(messages)
         if not response.choices:
             raise LLMUnavailable("The language model returned no choices.")
         return (response.choices[0].message.content or "").strip()
@@ -167,14 +209,8 @@ class OpenAICompatibleGenerator:
         if not sources:
             yield NO_ANSWER
             return
+        stream = await self._create(grounded_messages(query, sources), stream=True)
         try:
-            stream = await self._client.chat.completions.create(
-                model=self._model,
-                messages=grounded_messages(query, sources),  # type: ignore[arg-type]
-                max_tokens=self._max_tokens,
-                temperature=self._temperature,
-                stream=True,
-            )
             async for event in cast("AsyncIterator[Any]", stream):
                 if event.choices and event.choices[0].delta.content:
                     yield event.choices[0].delta.content
@@ -204,6 +240,22 @@ def llm_error(error: openai.OpenAIError) -> LLMUnavailable:
             f"The language model answered HTTP {error.status_code}: {error.message}"
         )
     return LLMUnavailable(f"The language model could not be reached: {error}")
+
+
+def retry_wait(error: openai.OpenAIError, attempt: int) -> float | None:
+    """Seconds to wait before retrying after `error` (attempt 0 failed first), or None when
+    retrying cannot help: a client error, or a provider asking to wait too long."""
+    backoff = BACKOFF_SECONDS * 2.0**attempt * random.uniform(0.75, 1.0)  # noqa: S311 (jitter)
+    if isinstance(error, openai.APIConnectionError):  # timeouts included
+        return backoff
+    if not isinstance(error, openai.APIStatusError):
+        return None
+    if error.status_code not in _RETRIED_STATUSES and error.status_code < 500:
+        return None
+    retry_after = _retry_after(error.response)
+    if retry_after is None:
+        return backoff
+    return retry_after if retry_after <= MAX_RETRY_AFTER_SECONDS else None
 
 
 def _retry_after(response: Any) -> float | None:

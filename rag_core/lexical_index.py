@@ -2,7 +2,9 @@
 
 The index mirrors the vector store: upserts and deletes change its chunk table at once and the
 BM25 matrix is rebuilt lazily before the next search; at start, or when another replica changed
-the shared collection, it is rebuilt from the chunks stored in Chroma.
+the shared collection, it is rebuilt from the chunks stored in Chroma. A chunk with no terms
+(a lone digit, only stopwords or punctuation) is stored and simply never matches lexically;
+dense retrieval can still find it.
 """
 
 from __future__ import annotations
@@ -108,7 +110,9 @@ class LexicalIndex:
             if not self._dirty:
                 return
             ids = list(self._entries)
-            if ids:
+            # Chunks without terms ("0", stopwords only) are kept but never match; bm25s
+            # cannot index a corpus whose vocabulary is empty, and would score nothing anyway.
+            if any(self._entries[i].terms for i in ids):
                 bm25 = bm25s.BM25(k1=self._k1, b=self._b)
                 bm25.index([self._entries[i].terms for i in ids], show_progress=False)
             else:

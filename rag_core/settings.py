@@ -32,6 +32,9 @@ class RagSettings:
     chroma_auth_token: str | None = None
     chroma_ssl: bool = False
     collection_name: str = "ragkube"
+    #: Bound on each request to a Chroma server (connect, send, wait for the answer): a
+    #: frozen server then fails calls with `VectorStoreUnavailable` instead of hanging them.
+    chroma_timeout_seconds: float = 10.0
 
     embeddings_provider: EmbeddingsProvider = "local"
     embeddings_model: str = DEFAULT_EMBEDDINGS_MODEL
@@ -44,8 +47,14 @@ class RagSettings:
     llm_model: str = "gpt-4o-mini"
     llm_base_url: str | None = None
     llm_api_key: str | None = None
+    #: Bound on one call to the language model, retries and the waits between them included.
     llm_timeout_seconds: float = 30.0
     llm_max_retries: int = 2
+    #: When the model fails (timeout, 5xx, 429, unreachable) after its retries, answer from the
+    #: sources extractively and name `llm_fallback` in `guardrails_triggered`, instead of
+    #: raising. On by default: a cited extractive answer serves a user better than an error,
+    #: and the answer says how it was made. Off, the `LLMUnavailable` errors reach the caller.
+    llm_fallback_to_extractive: bool = True
     llm_max_tokens: int = 512
     llm_temperature: float = 0.0
 

@@ -7,6 +7,7 @@ event loop; queries that arrive together share one model call for their embeddin
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,9 +35,14 @@ from rag_core.embeddings import (
     QueryEncoder,
     make_local_embedder,
 )
-from rag_core.errors import InvalidQuery, RagError
-from rag_core.extractive import NO_ANSWER
-from rag_core.generation import ExtractiveGenerator, Generator, OpenAICompatibleGenerator
+from rag_core.errors import InvalidQuery, LLMUnavailable, RagError
+from rag_core.extractive import NO_ANSWER, extractive_answer
+from rag_core.generation import (
+    ExtractiveGenerator,
+    Generator,
+    OpenAICompatibleGenerator,
+    heuristic_condense,
+)
 from rag_core.grounding import grounding_score
 from rag_core.guardrails import Guardrails
 from rag_core.lexical_index import LexicalHit, LexicalIndex
@@ -64,6 +70,10 @@ LOW_CONFIDENCE_ANSWER = (
 #: the previous one is written to Chroma.
 INGEST_GROUP = 1024
 _T = TypeVar("_T")
+#: Named in `guardrails_triggered` when the language model failed and the answer (or the
+#: condensed question) was made without it.
+LLM_FALLBACK = "llm_fallback"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,8 @@ class _Prepared:
     filters: Mapping[str, Any] | None
     triggered: list[str]
     guarded: bool
+    #: Degradations on the way (`llm_fallback`), reported with the answer; never blocking.
+    notes: tuple[str, ...] = ()
 
 
 class RAGSystem:
@@ -346,9 +358,19 @@ class RAGSystem:
         return deleted
 
     async def acheck_ready(self) -> dict[str, bool]:
-        """Whether the vector store answers and the model is loaded."""
+        """Whether the vector store answers and the model is loaded; never takes much longer
+        than `chroma_timeout_seconds`, even when every worker thread is busy or blocked."""
         model = self._started and self._embedder is not None
-        store = bool(await self._run(self._store.heartbeat)) if self._started else False
+        store = False
+        if self._started:
+            try:
+                store = bool(
+                    await asyncio.wait_for(
+                        self._run(self._store.heartbeat), self.settings.chroma_timeout_seconds
+                    )
+                )
+            except TimeoutError:
+                store = False
         return {"vector_store": store, "model": model}
 
     async def astats(self) -> dict[str, Any]:
@@ -401,8 +423,15 @@ class RAGSystem:
         if conversation_id and self._memory is not None and not triggered:
             history = await self._memory.history(conversation_id)
         standalone = query
+        notes: tuple[str, ...] = ()
         if history:
-            standalone = await self._generator.acondense(history, query)
+            try:
+                standalone = await self._generator.acondense(history, query)
+            except LLMUnavailable as error:
+                if not self.settings.llm_fallback_to_extractive:
+                    raise
+                logger.warning("The language model failed to condense a follow-up: %s", error)
+                standalone, notes = heuristic_condense(history, query), (LLM_FALLBACK,)
         prepared = _Prepared(
             query,
             standalone,
@@ -412,6 +441,7 @@ class RAGSystem:
             filters,
             triggered,
             guarded,
+            notes,
         )
         return prepared, history
 
@@ -473,6 +503,13 @@ class RAGSystem:
         self._sync_lexical()
         return self._retriever.lexical(query, filters, k)
 
+    def _fall_back(self, error: LLMUnavailable, query: str, sources: list[Source]) -> str:
+        """The extractive answer when the model failed, or `error` again when that is off."""
+        if not self.settings.llm_fallback_to_extractive:
+            raise error
+        logger.warning("The language model failed; answering extractively: %s", error)
+        return extractive_answer(query, sources)
+
     def _judge(
         self, prepared: _Prepared, answer: str, sources: list[Source]
     ) -> tuple[str, float, list[str]]:
@@ -510,9 +547,17 @@ class RAGSystem:
             return QueryResult(BLOCKED_ANSWER, [], 0.0, prepared.triggered, timings, True, query)
         sources = await self._retrieve(prepared, timings)
         generate_started = time.perf_counter()
-        answer = await self._generator.agenerate(prepared.standalone, sources) if sources else ""
+        notes = list(prepared.notes)
+        answer = ""
+        if sources:
+            try:
+                answer = await self._generator.agenerate(prepared.standalone, sources)
+            except LLMUnavailable as error:
+                answer = self._fall_back(error, prepared.standalone, sources)
+                notes.append(LLM_FALLBACK)
         timings["generate"] = time.perf_counter() - generate_started
         answer, confidence, fired = self._judge(prepared, answer, sources)
+        fired = _merged(notes, fired)
         if conversation_id and self._memory is not None:
             await self._memory.remember(conversation_id, query, answer)
         timings["total"] = time.perf_counter() - started
@@ -564,15 +609,25 @@ class RAGSystem:
         )
         generate_started = time.perf_counter()
         parts: list[str] = []
+        notes = list(prepared.notes)
         if sources:
-            async for token in self._generator.astream(prepared.standalone, sources):
-                parts.append(token)
-                yield StreamEvent("token", {"text": token})
+            try:
+                async for token in self._generator.astream(prepared.standalone, sources):
+                    parts.append(token)
+                    yield StreamEvent("token", {"text": token})
+            except LLMUnavailable as error:
+                if parts:
+                    raise  # tokens already sent cannot be taken back
+                fallback = self._fall_back(error, prepared.standalone, sources)
+                parts.append(fallback)
+                notes.append(LLM_FALLBACK)
+                yield StreamEvent("token", {"text": fallback})
         else:
             parts.append(NO_ANSWER)
             yield StreamEvent("token", {"text": NO_ANSWER})
         timings["generate"] = time.perf_counter() - generate_started
         answer, confidence, fired = self._judge(prepared, "".join(parts), sources)
+        fired = _merged(notes, fired)
         if conversation_id and self._memory is not None:
             await self._memory.remember(conversation_id, query, answer)
         timings["total"] = time.perf_counter() - started
@@ -586,6 +641,11 @@ class RAGSystem:
                 "blocked": False,
             },
         )
+
+
+def _merged(first: list[str], then: list[str]) -> list[str]:
+    """Both lists in order, each name once."""
+    return list(dict.fromkeys([*first, *then]))
 
 
 def make_embedder(settings: RagSettings) -> Embedder:

@@ -48,6 +48,21 @@ class DenseHit:
     similarity: float
 
 
+def _bound_request_time(client: Any, seconds: float) -> None:
+    """Give the HTTP client's requests a timeout (chromadb 1.x builds its session without one).
+
+    chromadb offers no setting for it, so the timeout goes on the client's httpx session;
+    a chromadb without that session fails loudly here rather than hang on a frozen server.
+    """
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if not isinstance(session, httpx.Client):
+        raise TypeError(
+            "chromadb's HTTP client no longer exposes its httpx session, so no request "
+            "timeout can be set on it; pin a chromadb version ragkube supports."
+        )
+    session.timeout = httpx.Timeout(seconds)
+
+
 def chroma_where(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """Chroma `where` clause for API filters: equality and `$in`, joined with AND."""
     if not filters:
@@ -88,13 +103,18 @@ class ChromaStore:
                 headers = {}
                 if settings.chroma_auth_token:
                     headers["Authorization"] = f"Bearer {settings.chroma_auth_token}"
-                return chromadb.HttpClient(
+                # The client's constructor already talks to the server, without a timeout:
+                # a bounded probe first, so a frozen server fails `open()` instead of hanging.
+                self._probe(headers)
+                client = chromadb.HttpClient(
                     host=settings.chroma_host,
                     port=settings.chroma_port,
                     ssl=settings.chroma_ssl,
                     headers=headers,
                     settings=chroma_settings,
                 )
+                _bound_request_time(client, settings.chroma_timeout_seconds)
+                return client
             settings.chroma_path.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(
                 path=str(settings.chroma_path), settings=chroma_settings
@@ -110,6 +130,13 @@ class ChromaStore:
             )
         )
         self._max_batch = int(self._call(self._client.get_max_batch_size))
+
+    def _probe(self, headers: Mapping[str, str]) -> None:
+        """One heartbeat with the request timeout; raises when the server does not answer."""
+        settings = self._settings
+        scheme = "https" if settings.chroma_ssl else "http"
+        url = f"{scheme}://{settings.chroma_host}:{settings.chroma_port}/api/v2/heartbeat"
+        httpx.get(url, headers=dict(headers), timeout=settings.chroma_timeout_seconds)
 
     def close(self) -> None:
         self._collection = None

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support.api_harness import CORPUS, ApiFactory
 from tests.support.load import Load
@@ -104,21 +103,14 @@ async def test_chroma_killed_and_restarted_under_load(make_api: ApiFactory, tmp_
             assert again.status_code == 201
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimeoutError,
-    reason=(
-        "rag_core bug: chromadb's HttpClient uses httpx.Client(timeout=None) and ChromaStore "
-        "sets no timeout, so a Chroma server that hangs (here SIGSTOP) blocks queries and "
-        "/ready forever, and each blocked call holds one of rag_core's executor threads."
-    ),
-)
 async def test_a_hung_chroma_server_fails_queries_within_a_bound(
     make_api: ApiFactory, tmp_path: Path
 ) -> None:
     (tmp_path / "chroma").mkdir()
     with chroma_server(tmp_path / "chroma") as chroma:
-        async with make_api(chroma_host=chroma.host, chroma_port=chroma.port) as api:
+        async with make_api(
+            chroma_host=chroma.host, chroma_port=chroma.port, chroma_timeout_seconds=5
+        ) as api:
             await api.ingest_corpus()
             chroma.process.send_signal(signal.SIGSTOP)
             try:
@@ -131,6 +123,7 @@ async def test_a_hung_chroma_server_fails_queries_within_a_bound(
                     HUNG_BOUND_SECONDS,
                 )
                 assert answer.status_code == 503
+                assert answer.json()["error"] == "vector_store_unavailable"
             finally:
                 # Let the blocked threads finish, so the app can shut down.
                 chroma.process.send_signal(signal.SIGCONT)

@@ -38,6 +38,25 @@ async def llm_system(tmp_path: Path, stand_in_llm: StandInLLM) -> AsyncIterator[
             llm_api_key="sk-test",
             llm_timeout_seconds=1.0,
             llm_max_retries=0,
+            llm_fallback_to_extractive=False,  # these tests look at the errors themselves
+        )
+    )
+    await rag.astart()
+    await rag.aingest(sample_documents())
+    yield rag
+    await rag.aclose()
+
+
+@pytest.fixture
+async def fallback_system(tmp_path: Path, stand_in_llm: StandInLLM) -> AsyncIterator[RAGSystem]:
+    """The defaults: two retries and the extractive fallback, within a 1.5 s budget."""
+    rag = RAGSystem(
+        RagSettings(
+            data_dir=tmp_path,
+            llm_provider="openai-compatible",
+            llm_base_url=stand_in_llm.base_url,
+            llm_api_key="sk-test",
+            llm_timeout_seconds=1.5,
         )
     )
     await rag.astart()
@@ -135,3 +154,39 @@ async def test_openai_compatible_embeddings_are_normalised(stand_in_llm: StandIn
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
     assert embedder.dimension == 3
     assert len([r for r in stand_in_llm.requests if r["path"].endswith("/embeddings")]) == 2
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "retry_after", "attempts"),
+    [
+        ("error", "", 3),  # fast 500s: backoffs of ~0.5 s and ~1 s fit in the budget
+        ("slow", "", 1),  # the first attempt uses the whole budget
+        ("rate_limited", "1", 2),  # the second wait of 1 s no longer fits
+        ("rate_limited", "60", 1),  # more than MAX_RETRY_AFTER_SECONDS: no retry at all
+    ],
+)
+async def test_a_failing_model_falls_back_to_an_extractive_answer_within_the_budget(
+    fallback_system: RAGSystem,
+    stand_in_llm: StandInLLM,
+    behaviour: str,
+    retry_after: str,
+    attempts: int,
+) -> None:
+    stand_in_llm.behaviour = behaviour
+    stand_in_llm.retry_after = retry_after
+    result = await fallback_system.aquery("How are webhook deliveries signed?")
+    assert "llm_fallback" in result.guardrails_triggered
+    assert not result.answer.startswith("According to the documents")
+    assert "HMAC" in result.answer
+    assert result.timings["generate"] < 1.5 + 0.5
+    assert len(stand_in_llm.requests) == attempts
+
+
+async def test_a_model_that_fails_mid_conversation_still_condenses_and_answers(
+    fallback_system: RAGSystem, stand_in_llm: StandInLLM
+) -> None:
+    await fallback_system.aquery("How are webhook deliveries signed?", conversation_id="c1")
+    stand_in_llm.behaviour = "error"
+    result = await fallback_system.aquery("And how are they retried?", conversation_id="c1")
+    assert result.guardrails_triggered.count("llm_fallback") == 1
+    assert result.standalone_query == "How are webhook deliveries signed? And how are they retried?"

@@ -61,3 +61,13 @@ def test_replace_all_resets_the_index() -> None:
     index.replace_all([chunk("b::0", "beta")])
     assert index.search("alpha", 5) == []
     assert [h.id for h in index.search("beta", 5)] == ["b::0"]
+
+
+def test_chunks_without_terms_are_kept_but_never_match() -> None:
+    index = index_with(chunk("a::0", "0"), chunk("b::0", "the of and"))
+    assert index.search("0", k=5) == []
+    assert index.search("anything", k=5) == []
+    assert len(index) == 2
+    index.upsert([chunk("c::0", "Pods run containers")])
+    assert [h.id for h in index.search("pods", k=5)] == ["c::0"]
+    assert index.document_of("a::0") == "a"
