@@ -1,17 +1,23 @@
 """Conversation memory: the last N (question, answer) turns of each conversation.
 
 Redis when a URL is configured (shared by every replica, expiring with a TTL), otherwise an
-in-process LRU whose entries also expire.
+in-process LRU whose entries also expire. Memory is a nicety, not a dependency: while Redis
+cannot be reached a conversation is answered without its history and the turn is not kept,
+with a warning in the log.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import OrderedDict
 from typing import Any, Protocol
 
 Turn = tuple[str, str]
+#: Bound on each Redis call, so an unreachable or frozen Redis costs a query little time.
+REDIS_TIMEOUT_SECONDS = 2.0
+logger = logging.getLogger(__name__)
 
 
 class ConversationMemory(Protocol):
@@ -60,7 +66,12 @@ class RedisMemory:
     def __init__(self, url: str, turns: int = 5, ttl_seconds: float = 3600.0) -> None:
         import redis.asyncio
 
-        self._redis: Any = redis.asyncio.Redis.from_url(url, decode_responses=True)
+        self._redis: Any = redis.asyncio.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+        )
         self._turns = turns
         self._ttl = max(1, int(ttl_seconds))
 
@@ -69,16 +80,29 @@ class RedisMemory:
         return f"ragkube:conversation:{conversation_id}"
 
     async def history(self, conversation_id: str) -> list[Turn]:
-        raw = await self._redis.lrange(self._key(conversation_id), 0, -1)
+        """The stored turns; none while Redis cannot be reached."""
+        from redis.exceptions import RedisError
+
+        try:
+            raw = await self._redis.lrange(self._key(conversation_id), 0, -1)
+        except RedisError as error:
+            logger.warning("Conversation memory unavailable; answering without history: %s", error)
+            return []
         return [(turn["q"], turn["a"]) for turn in map(json.loads, raw)]
 
     async def remember(self, conversation_id: str, question: str, answer: str) -> None:
+        """Keep a turn; while Redis cannot be reached the turn is dropped."""
+        from redis.exceptions import RedisError
+
         key = self._key(conversation_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(key, json.dumps({"q": question, "a": answer}))
-            pipe.ltrim(key, -self._turns, -1)
-            pipe.expire(key, self._ttl)
-            await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.rpush(key, json.dumps({"q": question, "a": answer}))
+                pipe.ltrim(key, -self._turns, -1)
+                pipe.expire(key, self._ttl)
+                await pipe.execute()
+        except RedisError as error:
+            logger.warning("Conversation memory unavailable; turn not kept: %s", error)
 
     async def ping(self) -> bool:
         return bool(await self._redis.ping())

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rag_core.documents import Chunk
-from rag_core.errors import VectorStoreUnavailable
+from rag_core.errors import DocumentRejected, InvalidQuery, RagError, VectorStoreUnavailable
 from rag_core.settings import RagSettings
 
 INDEX_VERSION_KEY = "ragkube_index_version"
@@ -61,6 +61,10 @@ def _bound_request_time(client: Any, seconds: float) -> None:
             "timeout can be set on it; pin a chromadb version ragkube supports."
         )
     session.timeout = httpx.Timeout(seconds)
+
+
+def _refused_chunks(documents: str, reason: str) -> DocumentRejected:
+    return DocumentRejected(documents, f"the vector store refused its chunks: {reason}")
 
 
 def chroma_where(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -120,7 +124,8 @@ class ChromaStore:
                 path=str(settings.chroma_path), settings=chroma_settings
             )
 
-        self._client = self._call(connect)
+        # chromadb reports a server it cannot reach while connecting as a ValueError.
+        self._client = self._call(connect, self._unavailable)
         self._collection = self._call(
             lambda: self._client.get_or_create_collection(
                 settings.collection_name,
@@ -142,18 +147,42 @@ class ChromaStore:
         self._collection = None
         self._client = None
 
-    def _call(self, action: Callable[[], _T]) -> _T:
-        from chromadb.errors import ChromaError
+    def _call(
+        self, action: Callable[[], _T], refused: Callable[[str], RagError] | None = None
+    ) -> _T:
+        """Run a Chroma call. Input Chroma refuses becomes `refused(reason)` (a plain
+        `RagError` when the input was rag_core's own); only failures to reach or use the
+        store are `VectorStoreUnavailable`, so bad input never reads as an outage."""
+        from chromadb.errors import (
+            ChromaError,
+            DuplicateIDError,
+            InvalidArgumentError,
+            InvalidDimensionException,
+            InvalidUUIDError,
+        )
 
         try:
             return action()
-        except (ChromaError, httpx.HTTPError, OSError, ValueError, RuntimeError) as error:
-            where = (
-                f"the Chroma server at {self._settings.chroma_host}:{self._settings.chroma_port}"
-                if self._settings.chroma_host
-                else f"the embedded Chroma database in {self._settings.chroma_path}"
-            )
-            raise VectorStoreUnavailable(f"Could not use {where}: {error}") from error
+        except (
+            InvalidArgumentError,
+            InvalidDimensionException,
+            DuplicateIDError,
+            InvalidUUIDError,
+            ValueError,  # chromadb validates metadata, filters and ids client-side
+        ) as error:
+            if refused is None:
+                raise RagError(f"Chroma refused a request rag_core made: {error}") from error
+            raise refused(str(error)) from error
+        except (ChromaError, httpx.HTTPError, OSError, RuntimeError) as error:
+            raise self._unavailable(str(error)) from error
+
+    def _unavailable(self, reason: str) -> VectorStoreUnavailable:
+        where = (
+            f"the Chroma server at {self._settings.chroma_host}:{self._settings.chroma_port}"
+            if self._settings.chroma_host
+            else f"the embedded Chroma database in {self._settings.chroma_path}"
+        )
+        return VectorStoreUnavailable(f"Could not use {where}: {reason}")
 
     @property
     def collection(self) -> Any:
@@ -189,6 +218,7 @@ class ChromaStore:
         for start in range(0, len(chunks), self._max_batch):
             batch = chunks[start : start + self._max_batch]
             vectors = embeddings[start : start + self._max_batch]
+            documents = ", ".join(dict.fromkeys(c.document_id for c in batch))
             self._call(
                 functools.partial(
                     self.collection.upsert,
@@ -196,7 +226,8 @@ class ChromaStore:
                     embeddings=vectors,
                     documents=[c.text for c in batch],
                     metadatas=[c.metadata for c in batch],
-                )
+                ),
+                functools.partial(_refused_chunks, documents),
             )
 
     def delete_chunks_from(self, document_id: str, first_stale_position: int) -> None:
@@ -238,7 +269,8 @@ class ChromaStore:
                 n_results=k,
                 where=chroma_where(filters),
                 include=include,
-            )
+            ),
+            lambda reason: InvalidQuery(f"The vector store refused the query: {reason}"),
         )
         ids = result["ids"][0]
         documents = (result.get("documents") or [[]])[0] or [""] * len(ids)

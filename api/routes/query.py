@@ -77,7 +77,9 @@ async def answer(
             raise
         services.metrics.observe_query(result.confidence, result.timings)
         payload = result_payload(result)
-        if key is not None:
+        # A fallback answer stands in for a failing LLM; keep it out of the cache so the
+        # model's own answer comes back as soon as the provider recovers.
+        if key is not None and "llm_fallback" not in result.guardrails_triggered:
             await services.cache.put(key, payload)
     await services.webhooks.publish(
         "query.completed",

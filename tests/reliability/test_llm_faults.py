@@ -132,3 +132,25 @@ async def test_a_failing_provider_falls_back_to_an_extractive_answer_within_the_
         response, _ = await _ask(api, "What does a Deployment keep running now?")
         assert response.json()["answer"].startswith("According to the documents")
         assert "llm_fallback" not in response.json()["guardrails_triggered"]
+
+
+async def test_a_fallback_answer_is_not_cached_so_the_model_answers_once_it_recovers(
+    make_api: ApiFactory, llm: StandInLLM
+) -> None:
+    async with make_api(
+        llm_provider="openai-compatible",
+        llm_base_url=llm.base_url,
+        openai_api_key="sk-test",
+        llm_timeout_seconds=TIMEOUT,
+        answer_cache_ttl_seconds=300,
+    ) as api:
+        await api.ingest_corpus()
+        llm.behaviour = "error"
+        fallback, _ = await _ask(api)
+        assert "llm_fallback" in fallback.json()["guardrails_triggered"]
+
+        llm.behaviour = "ok"
+        recovered, _ = await _ask(api)
+
+        assert recovered.json()["answer"].startswith("According to the documents")
+        assert "llm_fallback" not in recovered.json()["guardrails_triggered"]

@@ -5,8 +5,8 @@ Documented behaviour while Redis is down:
 - `open` (default): requests are admitted without a limit; queries and ingestion succeed;
   webhook events are held in memory and queued when Redis is back.
 - `closed`: every rate-limited route answers 503 `rate_limiter_unavailable`.
-- Queries that carry a `conversation_id` need Redis (the conversation memory): 503
-  `redis_unavailable` with Retry-After.
+- Queries that carry a `conversation_id` are answered without their history (the
+  conversation memory lives in Redis; rag_core logs a warning and does not keep the turn).
 - Either way /health and /ready answer 200 (probes are never rate limited, and Redis is not
   a readiness dependency), so Kubernetes does not restart or unroute healthy pods.
 """
@@ -76,7 +76,7 @@ async def test_redis_outage_under_load(
                 probes = [
                     (await api.client.get(path)).status_code for path in ("/health", "/ready")
                 ]
-                # Conversation memory lives in Redis: such a query cannot be answered now.
+                # Conversation memory lives in Redis: such a query is answered without it.
                 conversation = await api.client.post(
                     "/query",
                     json={"query": "What does Kubernetes do?", "conversation_id": "c-1"},
@@ -89,9 +89,12 @@ async def test_redis_outage_under_load(
                 await load.stop()
 
             assert probes == [200, 200]
-            assert conversation.status_code == 503, conversation.text
-            expected_error = "redis_unavailable" if policy == "open" else "rate_limiter_unavailable"
-            assert conversation.json()["error"] == expected_error
+            if policy == "open":
+                assert conversation.status_code == 200, conversation.text
+                assert conversation.json()["sources"]
+            else:
+                assert conversation.status_code == 503, conversation.text
+                assert conversation.json()["error"] == "rate_limiter_unavailable"
             for phase in ("before", "after"):
                 assert load.during(phase), phase
             outage = load.during("outage")

@@ -28,6 +28,7 @@ async def test_no_secret_reaches_the_logs(
             llm_provider="openai-compatible",
             llm_base_url=llm.base_url,
             llm_timeout_seconds=2.0,
+            llm_fallback_extractive=False,
             openai_api_key=OPENAI_KEY,
             chroma_auth_token=CHROMA_TOKEN,
             # Nothing listens on port 1: every Redis call fails and is logged.

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 from pathlib import Path
+
+import pytest
 
 from rag_core import RagSettings, RAGSystem
 from rag_core.conversation import InProcessMemory, RedisMemory
 from rag_core.samples import sample_documents
+from tests.support.services import redis_server
 
 
 async def test_redis_memory_keeps_the_last_turns_in_order(redis_url: str) -> None:
@@ -51,3 +56,31 @@ async def test_a_follow_up_on_another_replica_uses_the_shared_history(
     finally:
         await first.aclose()
         await second.aclose()
+
+
+async def test_a_conversation_is_answered_without_history_while_redis_is_down(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "redis").mkdir()
+    with redis_server(tmp_path / "redis") as redis:
+        rag = RAGSystem(RagSettings(data_dir=tmp_path / "data", redis_url=redis.url))
+        await rag.astart()
+        try:
+            await rag.aingest(sample_documents())
+            await rag.aquery("How are webhook deliveries signed?", conversation_id="c")
+            redis.stop()
+            started = time.monotonic()
+            with caplog.at_level(logging.WARNING, logger="rag_core.conversation"):
+                answer = await rag.aquery("and are webhooks retried?", conversation_id="c")
+            assert time.monotonic() - started < 10
+            # Answered, with no history to lean on: the question is used as it was asked.
+            assert answer.standalone_query == "and are webhooks retried?"
+            assert answer.sources[0].metadata["document_id"] == "sample-webhooks"
+            assert "Conversation memory unavailable" in caplog.text
+
+            redis.restart()  # same data: the turns kept before the outage are back
+            follow_up = await rag.aquery("and are they retried?", conversation_id="c")
+            assert follow_up.standalone_query is not None
+            assert "webhook" in follow_up.standalone_query
+        finally:
+            await rag.aclose()
