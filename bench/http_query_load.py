@@ -254,15 +254,31 @@ async def main() -> None:
                 )
             if args.soak_seconds > 0:
                 before = rss_mb(server.pid)
-                end = time.monotonic() + args.soak_seconds
-                rounds = 0
+                started = time.monotonic()
+                end = started + args.soak_seconds
+                samples: list[tuple[float, float]] = [(0.0, before)]
+                soak_errors = requests = 0
                 while time.monotonic() < end:
-                    await run_level(client, headers, queries, 8)
-                    rounds += 1
-                after = rss_mb(server.pid)
+                    _, _, _, errors = await run_level(client, headers, queries, 8)
+                    soak_errors += errors
+                    requests += len(queries)
+                    samples.append((time.monotonic() - started, rss_mb(server.pid)))
+                after = samples[-1][1]
+                # RSS at each tenth of the run shows whether growth levels off (warm-up:
+                # allocator arenas, tokenizer and Chroma caches) or keeps climbing (a leak).
+                marks = [
+                    min(samples, key=lambda s, t=t: abs(s[0] - t * args.soak_seconds / 10))
+                    for t in range(11)
+                ]
                 print(
-                    f"soak {args.soak_seconds:.0f}s at concurrency 8 ({rounds} rounds): RSS "
-                    f"{before:.0f} -> {after:.0f} MiB ({(after - before) / before:+.1%})"
+                    f"soak {args.soak_seconds:.0f}s at concurrency 8: {requests} requests, "
+                    f"{soak_errors} errors"
+                )
+                print("  RSS MiB by time: " + ", ".join(f"{t:.0f}s {m:.0f}" for t, m in marks))
+                half = marks[5][1]
+                print(
+                    f"  RSS {before:.0f} -> {after:.0f} MiB ({(after - before) / before:+.1%}); "
+                    f"second half {half:.0f} -> {after:.0f} MiB ({(after - half) / half:+.1%})"
                 )
     finally:
         server.terminate()

@@ -9,11 +9,13 @@ fields they do not know, so an older SDK keeps working against a newer server.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 MetadataValue = str | int | float | bool
+#: Metadata keys the vector store accepts: not empty, not starting with "#" or "$".
+MetadataKey = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^#$]")]
 RetrievalMode = Literal["hybrid", "dense", "lexical"]
 
 
@@ -51,7 +53,7 @@ class DocumentIn(BaseModel):
     id: str | None = None
     source: str | None = None
     content_type: str | None = None
-    metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+    metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict)
 
 
 class IngestResult(_Response):

@@ -58,7 +58,8 @@ def outage_then_recovery(
     recovery_seconds: float,
 ) -> None:
     kube.apply(namespace, rag_deployment("out", api={"replicas": 1}))
-    eventually(lambda: phase(kube, namespace, "out") == "Ready", timeout=60, what="out Ready")
+    # Before the outage: the first reconcile on a loaded 2-core machine can take a while.
+    eventually(lambda: phase(kube, namespace, "out") == "Ready", timeout=120, what="out Ready")
 
     begin()
     kube.apply(namespace, rag_deployment("out", api={"replicas": 2}, retrieval={"topK": 9}))
