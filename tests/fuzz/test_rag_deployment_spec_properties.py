@@ -11,7 +11,6 @@ from typing import Any
 import pydantic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from ragkube_operator.children import plan
 from ragkube_operator.models import RagDeployment
 
