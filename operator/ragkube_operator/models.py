@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 GROUP: Final = "ragkube.dev"
@@ -90,6 +90,16 @@ class Autoscaling(SpecModel):
         default=70, ge=1, le=100, alias="targetCPUUtilizationPercentage"
     )
 
+    # The CEL rule above guards the API server; this guards objects that never passed it
+    # (an API server without CEL, or the operator's own callers).
+    @model_validator(mode="after")
+    def _min_within_max(self) -> Autoscaling:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                "autoscaling.minReplicas must be less than or equal to autoscaling.maxReplicas"
+            )
+        return self
+
 
 class Cors(SpecModel):
     """Origins allowed to call the API from a browser."""
@@ -134,6 +144,14 @@ class EmbeddingsSpec(SpecModel):
         default=None, ge=1, le=65536, description="Vector size; needed for unknown models."
     )
 
+    @model_validator(mode="after")
+    def _dimension_for_remote_models(self) -> EmbeddingsSpec:
+        if self.provider != "local" and self.dimension is None:
+            raise ValueError(
+                "embeddings.dimension is required when embeddings.provider is openai-compatible"
+            )
+        return self
+
 
 class LlmSpec(SpecModel):
     """The answer generator: extractive (no model) or an OpenAI-compatible server."""
@@ -169,6 +187,12 @@ class RetrievalSpec(SpecModel):
     threshold: float = Field(default=0.0, ge=0.0, le=1.0)
     chunk_size: int = Field(default=256, ge=16, le=8192)
     chunk_overlap: int = Field(default=32, ge=0, le=4096)
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> RetrievalSpec:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("retrieval.chunkOverlap must be smaller than retrieval.chunkSize")
+        return self
 
 
 class ChromaStorage(SpecModel):
