@@ -52,6 +52,9 @@ log = structlog.get_logger("api.webhooks")
 MAX_HELD_EVENTS = 10_000
 
 
+STOP_TIMEOUT_SECONDS = 10.0
+
+
 @dataclass(frozen=True)
 class _Event:
     """One occurrence of an event, fixed when it happened."""
@@ -179,8 +182,14 @@ class WebhookDispatcher:
         """Stop the worker; jobs not yet delivered stay queued (in Redis, for the next start)."""
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                async with asyncio.timeout(STOP_TIMEOUT_SECONDS):
+                    await self._task
+            except asyncio.CancelledError:
+                pass
+            except TimeoutError:
+                # Shutdown must never hang a pod's termination; say so and move on.
+                log.error("webhook_worker_did_not_stop", seconds=STOP_TIMEOUT_SECONDS)
             self._task = None
         if self._client is not None:
             await self._client.aclose()
@@ -200,8 +209,11 @@ class WebhookDispatcher:
                 await asyncio.gather(*(self._attempt(job) for job in jobs))
                 continue
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that
+            # lands as its timeout fires, and stop() then waited for this task for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+                async with asyncio.timeout(self._poll):
+                    await self._wake.wait()
 
     async def _attempt(self, job: DeliveryJob) -> None:
         try:
