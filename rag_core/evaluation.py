@@ -132,6 +132,37 @@ def corpus_inputs(dataset_dir: Path, batch: int = 2000) -> list[DocumentInput]:
     return inputs
 
 
+def eval_settings(base: RagSettings, work_dir: Path) -> RagSettings:
+    """`base` turned into the settings of a throw-away embedded evaluation collection.
+
+    Each retriever contributes at least 200 candidate chunks, so that Recall@100 is measured
+    over at least 100 documents.
+    """
+    return replace(
+        base,
+        data_dir=work_dir,
+        chroma_host=None,
+        collection_name="beir-eval",
+        max_document_bytes=1 << 31,
+        candidates=max(base.candidates, 200),
+    )
+
+
+async def ingest_corpus(
+    system: RAGSystem, dataset_dir: Path, say: Callable[[str], None]
+) -> tuple[int, int, float]:
+    """Ingest a BEIR corpus through the facade: (documents, chunks, seconds)."""
+    say(f"ingesting {dataset_dir / 'corpus.jsonl'}")
+    started = time.perf_counter()
+    documents = chunks = 0
+    for part in corpus_inputs(dataset_dir):
+        results = await system.aingest([part])
+        documents += sum(r.ok for r in results)
+        chunks += sum(r.chunks for r in results)
+        say(f"  {documents} documents, {chunks} chunks")
+    return documents, chunks, time.perf_counter() - started
+
+
 def run_beir_eval(
     dataset_dir: Path,
     modes: Sequence[str] = ("dense", "lexical", "hybrid"),
@@ -145,8 +176,7 @@ def run_beir_eval(
     """Ingest a BEIR corpus into a temporary collection and score each retrieval mode.
 
     Modes are "dense", "lexical", "hybrid" (the default fusion) and "rrf" (plain reciprocal-rank
-    fusion of the same two rankings, a baseline). Each retriever contributes 200 candidate
-    chunks, so that Recall@100 is measured over at least 100 documents.
+    fusion of the same two rankings, a baseline); see `eval_settings` for the collection.
 
     `embedding_cache` names an `.npz` file that keeps the vectors between runs (the model is
     the slow part on a CPU); `settings` supplies chunking, fusion candidates and the model.
@@ -158,15 +188,7 @@ def run_beir_eval(
     query_ids = list(queries)[: max_queries or None]
     say = progress or (lambda _: None)
     with tempfile.TemporaryDirectory(prefix="ragkube-eval-") as work:
-        base = settings or RagSettings()
-        config = replace(
-            base,
-            data_dir=Path(work),
-            chroma_host=None,
-            collection_name="beir-eval",
-            max_document_bytes=1 << 31,
-            candidates=max(base.candidates, 200),
-        )
+        config = eval_settings(settings or RagSettings(), Path(work))
         embedder: Embedder = make_embedder(config)
         cached = CachedEmbedder(embedder, embedding_cache) if embedding_cache else None
         try:
@@ -199,15 +221,7 @@ async def _evaluate(
 ) -> EvalReport:
     await system.astart()
     try:
-        say(f"ingesting {dataset_dir / 'corpus.jsonl'}")
-        started = time.perf_counter()
-        documents = chunks = 0
-        for part in corpus_inputs(dataset_dir):
-            results = await system.aingest([part])
-            documents += sum(r.ok for r in results)
-            chunks += sum(r.chunks for r in results)
-            say(f"  {documents} documents, {chunks} chunks")
-        ingest_seconds = time.perf_counter() - started
+        documents, chunks, ingest_seconds = await ingest_corpus(system, dataset_dir, say)
         reports = [
             await asyncio.to_thread(
                 _score_mode, system, query_embedder, mode, queries, qrels, query_ids

@@ -31,6 +31,7 @@ from rag_core.documents import (
 )
 from rag_core.embeddings import (
     Embedder,
+    LocalEmbedder,
     OpenAICompatibleEmbedder,
     QueryEncoder,
     make_local_embedder,
@@ -155,6 +156,8 @@ class RAGSystem:
     def _start_blocking(self) -> None:
         if self._embedder is None:
             self._embedder = make_embedder(self.settings)
+        if isinstance(self._embedder, LocalEmbedder):
+            self._embedder.warm_up()
         self._store.open()
         self._lexical = LexicalIndex()
         self._retriever = Retriever(
@@ -219,7 +222,7 @@ class RAGSystem:
         assert self._lexical is not None
         version = self._store.index_version()  # read first: a write during the scan shows later
         self._lexical.replace_all(
-            (chunk.id, _indexed_text(chunk), chunk.metadata) for chunk in self._store.iter_chunks()
+            (chunk.id, indexed_text(chunk), chunk.metadata) for chunk in self._store.iter_chunks()
         )
         self._lexical.build()
         self._index_version = version
@@ -662,7 +665,7 @@ def make_embedder(settings: RagSettings) -> Embedder:
     return make_local_embedder(settings)
 
 
-def _indexed_text(chunk: StoredChunk) -> str:
+def indexed_text(chunk: StoredChunk) -> str:
     """The text BM25 indexed for a stored chunk (title prefix included when it was embedded)."""
     title = str(chunk.metadata.get("title") or "")
     return embed_text(title, chunk.text) if chunk.metadata.get("title_prefixed") else chunk.text

@@ -3,10 +3,12 @@
 from api.webhooks.dispatcher import RetryPolicy, WebhookDispatcher
 from api.webhooks.registry import EVENTS, Webhook, WebhookRegistry
 from api.webhooks.signing import sign, verify_signature
-from api.webhooks.url_guard import UnsafeWebhookURL, URLGuard
+from api.webhooks.url_guard import PinnedBackend, PinnedTransport, UnsafeWebhookURL, URLGuard
 
 __all__ = [
     "EVENTS",
+    "PinnedBackend",
+    "PinnedTransport",
     "RetryPolicy",
     "URLGuard",
     "UnsafeWebhookURL",

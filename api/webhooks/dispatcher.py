@@ -44,7 +44,7 @@ from api.webhooks.signing import (
     TIMESTAMP_HEADER,
     sign,
 )
-from api.webhooks.url_guard import UnsafeWebhookURL, URLGuard
+from api.webhooks.url_guard import PinnedTransport, UnsafeWebhookURL, URLGuard
 
 log = structlog.get_logger("api.webhooks")
 
@@ -174,7 +174,11 @@ class WebhookDispatcher:
     def start(self) -> None:
         """Start the delivery worker on the running loop."""
         self._client = httpx.AsyncClient(
-            timeout=self._timeout, follow_redirects=False, headers={"User-Agent": self._user_agent}
+            transport=PinnedTransport(self.guard),
+            trust_env=False,  # a proxy from the environment would connect past the guard
+            timeout=self._timeout,
+            follow_redirects=False,
+            headers={"User-Agent": self._user_agent},
         )
         self._task = asyncio.create_task(self._run(), name="webhook-delivery")
 

@@ -6,7 +6,9 @@ multicast, reserved, unspecified, or a cloud metadata endpoint, including IPv4 a
 embedded in IPv6 ones (mapped, 6to4, Teredo). The operator of the
 service can admit specific hosts, addresses or CIDR blocks with WEBHOOK_ALLOWLIST (for an
 in-cluster receiver, say). The check runs at registration and again before every delivery
-attempt, so a DNS name that later points inside (DNS rebinding) is refused then too.
+attempt, and the delivery connection itself goes through `PinnedBackend`: it resolves the
+host, checks every address and connects to a checked address in one step, so a DNS answer
+that changes between the check and the connect (DNS rebinding) cannot steer it inside.
 """
 
 from __future__ import annotations
@@ -14,8 +16,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
+
+import httpcore
+import httpx
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -86,10 +92,18 @@ class URLGuard:
         if parts.username or parts.password:
             raise UnsafeWebhookURL("Webhook URL may not carry credentials; use the signing secret.")
         if host in self._hosts:
-            return
+            return  # admitted by name: it need not resolve yet at registration
+        await self.approved_addresses(host, parts.port or (443 if parts.scheme == "https" else 80))
+
+    async def approved_addresses(self, host: str, port: int) -> list[IPAddress]:
+        """Every address `host` resolves to now, if all of them may be reached; else raise."""
+        host = host.lower().rstrip(".")
+        if host in self._hosts:
+            return await self._resolve(host, port)
         if host in METADATA_HOSTS:
             raise UnsafeWebhookURL(f"Webhook host {host!r} is a cloud metadata endpoint.")
-        for ip in await self._resolve(host, parts.port or (443 if parts.scheme == "https" else 80)):
+        addresses = await self._resolve(host, port)
+        for ip in addresses:
             if self._allowed_ip(ip):
                 continue
             reason = _forbidden_reason(ip)
@@ -98,10 +112,11 @@ class URLGuard:
                     f"Webhook host {host!r} resolves to {ip}, {reason}; add it to "
                     "WEBHOOK_ALLOWLIST if this receiver is meant to be reached."
                 )
+        return addresses
 
     async def _resolve(self, host: str, port: int) -> list[IPAddress]:
         try:
-            return [ipaddress.ip_address(host)]
+            return [ipaddress.ip_address(host.strip("[]"))]
         except ValueError:
             pass
         loop = asyncio.get_running_loop()
@@ -116,3 +131,58 @@ class URLGuard:
         if not addresses:
             raise UnsafeWebhookURL(f"Webhook host {host!r} does not resolve.")
         return addresses
+
+
+class PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Opens connections only to addresses the guard approved in the same step.
+
+    TLS still verifies the certificate against the URL's host name: httpcore passes that name
+    to `start_tls`, whatever address the socket was opened to.
+    """
+
+    def __init__(self, guard: URLGuard, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self._guard = guard
+        self._inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            addresses = await self._guard.approved_addresses(host, port)
+        except UnsafeWebhookURL as exc:
+            raise httpcore.ConnectError(f"refused: {exc}") from exc
+        failure: Exception = httpcore.ConnectError(f"no address of {host!r} accepted a connection")
+        for ip in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    str(ip), port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        raise failure
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("Webhooks are delivered over TCP only.")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class PinnedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport with its connection pool opening sockets through `PinnedBackend`."""
+
+    def __init__(self, guard: URLGuard) -> None:
+        super().__init__(trust_env=False)
+        # httpx has no public knob for the network backend; the pool it builds is replaced by
+        # the same pool (HTTP/1.1, system CA bundle) on the pinned backend.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            network_backend=PinnedBackend(guard),
+        )

@@ -1,7 +1,8 @@
 """Webhooks cannot be aimed at the service's own network, however the address is spelled.
 
 Registration refuses every form below; a receiver that is allowed but answers with a
-redirect to an internal address never gets the delivery followed there.
+redirect to an internal address never gets the delivery followed there; and a name whose DNS
+answer turns internal between the check and the connection (DNS rebinding) is not connected to.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 
+from api.webhooks import PinnedTransport, URLGuard
+from api.webhooks.url_guard import IPAddress
 from tests.support.api_harness import ApiFactory
 
 INTERNAL_URLS = [
@@ -144,3 +148,49 @@ async def test_redirects_to_internal_addresses_are_not_followed(
         assert internal_hits == []  # ...and nothing ever reached the internal address
     finally:
         redirector.close()
+
+
+class _RebindingGuard(URLGuard):
+    """The real guard, with DNS answers scripted per lookup (what a rebinding server does)."""
+
+    def __init__(self, allowlist: list[str], answers: list[str]) -> None:
+        super().__init__(allowlist)
+        self.answers = answers
+        self.lookups = 0
+
+    async def _resolve(self, host: str, port: int) -> list[IPAddress]:
+        answer = self.answers[min(self.lookups, len(self.answers) - 1)]
+        self.lookups += 1
+        return await super()._resolve(answer, port)
+
+
+async def test_a_name_rebound_to_an_internal_address_after_the_check_is_not_connected_to(
+    internal_service: tuple[_Server, list[str]],
+) -> None:
+    internal, internal_hits = internal_service
+    port = internal.httpd.server_port
+    # Public at the delivery's check, the internal service's address at connection time.
+    guard = _RebindingGuard([], answers=["93.184.216.34", "127.0.0.2"])
+    url = f"http://rebind.example:{port}/hook"
+    await guard.check(url)
+
+    async with httpx.AsyncClient(transport=PinnedTransport(guard), timeout=5) as client:
+        with pytest.raises(httpx.ConnectError, match=r"127\.0\.0\.2, a loopback address"):
+            await client.post(url, content=b"{}")
+
+    assert internal_hits == []
+
+
+async def test_pinned_connections_reach_an_allowed_receiver_under_its_own_name(
+    internal_service: tuple[_Server, list[str]],
+) -> None:
+    internal, internal_hits = internal_service
+    port = internal.httpd.server_port
+    guard = _RebindingGuard(["127.0.0.2/32"], answers=["127.0.0.2"])
+
+    async with httpx.AsyncClient(transport=PinnedTransport(guard), timeout=5) as client:
+        response = await client.post(f"http://receiver.example:{port}/hook", content=b"{}")
+
+    assert response.status_code == 204
+    assert response.request.headers["Host"] == f"receiver.example:{port}"
+    assert internal_hits == ["/hook"]

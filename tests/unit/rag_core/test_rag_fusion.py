@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag_core.fusion import adaptive_fusion, reciprocal_rank_fusion, standardised
+from rag_core.fusion import adaptive_fusion, decisiveness, reciprocal_rank_fusion, standardised
 
 
 def ranking(scores: dict[str, float]) -> list[str]:
@@ -42,3 +42,18 @@ def test_a_decisive_method_outweighs_a_flat_one() -> None:
 def test_one_empty_side_returns_the_other_ranking() -> None:
     assert adaptive_fusion({}, {"a": 2.0, "b": 1.0}) == {"a": 2.0, "b": 1.0}
     assert adaptive_fusion({"a": 0.5}, {}) == {"a": 0.5}
+
+
+def test_each_method_weighs_in_with_the_square_of_its_decisiveness() -> None:
+    dense = {"a": 3.0, "b": 1.0, "c": 0.0, "d": 0.0}
+    lexical = {"a": 1.0, "b": 3.0, "c": 0.0, "d": 0.0, "e": 0.0, "f": 0.0}
+    dense_z, _ = standardised(dense)
+    lexical_z, _ = standardised(lexical)
+    dense_decisiveness = decisiveness(dense_z)
+    lexical_decisiveness = decisiveness(lexical_z)
+    share = dense_decisiveness**2 / (dense_decisiveness**2 + lexical_decisiveness**2)
+
+    fused = adaptive_fusion(dense, lexical)
+
+    assert fused["a"] == pytest.approx(share * dense_z["a"] + (1 - share) * lexical_z["a"])
+    assert fused["b"] == pytest.approx(share * dense_z["b"] + (1 - share) * lexical_z["b"])
