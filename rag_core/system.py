@@ -181,9 +181,8 @@ class RAGSystem:
         self._started = False
 
     async def _run(self, function: Any, *args: Any) -> Any:
-        if self._executor is None:
-            raise RagError("The RAG system is not started; call astart() first.")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+        executor = _started(self._executor)
+        return await asyncio.get_running_loop().run_in_executor(executor, function, *args)
 
     # ------------------------------------------------------------ index version
 
@@ -195,9 +194,7 @@ class RAGSystem:
     @property
     def embedder(self) -> Embedder:
         """The loaded embeddings provider (for evaluation and benchmarks)."""
-        if self._embedder is None:
-            raise RagError("The RAG system is not started; call astart() first.")
-        return self._embedder
+        return _started(self._embedder)
 
     @property
     def store(self) -> ChromaStore:
@@ -207,15 +204,11 @@ class RAGSystem:
     @property
     def retriever(self) -> Retriever:
         """The retriever over this deployment's collection (for evaluation and benchmarks)."""
-        if self._retriever is None:
-            raise RagError("The RAG system is not started; call astart() first.")
-        return self._retriever
+        return _started(self._retriever)
 
     @property
     def embedding_dimension(self) -> int:
-        if self._embedder is None:
-            raise RagError("The RAG system is not started; call astart() first.")
-        return self._embedder.dimension
+        return _started(self._embedder).dimension
 
     def _rebuild_lexical(self) -> None:
         """Reload the lexical index from every chunk stored in Chroma."""
@@ -449,9 +442,7 @@ class RAGSystem:
         return prepared, history
 
     async def _retrieve(self, prepared: _Prepared, timings: dict[str, float]) -> list[Source]:
-        if self._encoder is None or self._retriever is None:
-            raise RagError("The RAG system is not started; call astart() first.")
-        retriever = self._retriever
+        encoder, retriever = _started(self._encoder), _started(self._retriever)
         mode, query, filters = prepared.mode, prepared.standalone, prepared.filters
         # Dense mode needs only the final chunks; fusion needs a candidate list of each side.
         candidates = max(retriever.candidates, prepared.max_results)
@@ -463,7 +454,7 @@ class RAGSystem:
             lexical_task = asyncio.ensure_future(
                 self._run(self._lexical_search, query, filters, candidates)
             )
-        vector = await self._encoder.encode(query)
+        vector = await encoder.encode(query)
         timings["embed"] = time.perf_counter() - started
         dense_hits: list[DenseHit] = []
         if mode != "lexical":
@@ -663,6 +654,13 @@ def make_embedder(settings: RagSettings) -> Embedder:
             batch_size=settings.embeddings_batch_size,
         )
     return make_local_embedder(settings)
+
+
+def _started(part: _T | None) -> _T:
+    """A part of the system that exists only between astart() and aclose()."""
+    if part is None:
+        raise RagError("The RAG system is not started; call astart() first.")
+    return part
 
 
 def indexed_text(chunk: StoredChunk) -> str:

@@ -93,3 +93,13 @@ def path_segment(value: str) -> str:
     if not value:
         raise ValueError("an id must not be empty")
     return quote(value, safe="")
+
+
+def webhook_body(
+    url: str, events: Sequence[str], secret: str | None, description: str
+) -> dict[str, Any]:
+    """The JSON body of `POST /webhooks`; without `secret` the server generates one."""
+    body: dict[str, Any] = {"url": url, "events": list(events), "description": description}
+    if secret is not None:
+        body["secret"] = secret
+    return body

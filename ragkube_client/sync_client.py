@@ -256,9 +256,7 @@ class RagkubeClient:
         description: str = "",
     ) -> WebhookCreated:
         """Subscribe `url` to `events`; the result holds the signing secret (shown once)."""
-        body: dict[str, Any] = {"url": url, "events": list(events), "description": description}
-        if secret is not None:
-            body["secret"] = secret
+        body = payloads.webhook_body(url, events, secret, description)
         response = self._request("POST", "/webhooks", json=body)
         return WebhookCreated.model_validate_json(response.content)
 

@@ -17,7 +17,7 @@ def test_malloc_is_tuned_here_and_for_worker_processes(monkeypatch: pytest.Monke
 
     assert applied is True  # the images and CI run on glibc (Debian)
     assert os.environ["MALLOC_ARENA_MAX"] == "2"
-    assert os.environ["MALLOC_MMAP_THRESHOLD_"] == str(128 * 1024)
+    assert os.environ["MALLOC_MMAP_THRESHOLD_"] == str(512 * 1024)
 
 
 def test_an_explicit_setting_wins(monkeypatch: pytest.MonkeyPatch) -> None:
