@@ -62,7 +62,7 @@ class RagSettings:
     top_k: int = 5
     threshold: float = 0.25
     #: How many candidates each retriever contributes to fusion.
-    candidates: int = 100
+    candidates: int = 200
     #: Prior share of the dense method in hybrid fusion, before per-query adaptation.
     fusion_dense_weight: float = 0.5
     chunk_size: int = 256
