@@ -56,6 +56,18 @@ if [[ -x "$hadolint" ]]; then
   "$hadolint" Dockerfile.api Dockerfile.operator
 fi
 
+# Layer caching (--layers) keeps each build's stages as untagged images; rebuilds of changed
+# sources leave the old ones behind (the API build stage is ~7 GB). Keep the cache while
+# the disk has room; drop the untagged leftovers when it does not, so a rebuild never fails
+# for lack of space we used ourselves.
+free_gb=$(df -Pk "$(buildah info --format '{{.store.GraphRoot}}' 2>/dev/null || echo /)" \
+  | awk 'NR == 2 { print int($4 / 1024 / 1024) }')
+if (( free_gb < 25 )); then
+  log "only ${free_gb} GB free: removing untagged images from earlier builds"
+  buildah rm --all >/dev/null 2>&1 || true
+  buildah rmi --prune >/dev/null 2>&1 || true
+fi
+
 build() {  # build IMAGE DOCKERFILE
   local started=$SECONDS
   log "building $1 from $2"
