@@ -7,9 +7,10 @@ their own settings; several apps can live in one process.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -47,6 +48,19 @@ from rag_core import RAGSystem
 from ragkube_contract import api_image
 
 log = structlog.get_logger("api.app")
+#: Longest wait for each step of shutdown (worker stop, RAG system, Redis pool).
+SHUTDOWN_STEP_SECONDS = 15.0
+
+
+async def _shut_down(step: str, closing: Awaitable[None]) -> None:
+    """Await one shutdown step, but never for ever: a pod's termination must not hang on a
+    stuck connection. A step that overruns is logged and left behind."""
+    try:
+        async with asyncio.timeout(SHUTDOWN_STEP_SECONDS):
+            await closing
+    except TimeoutError:
+        log.error("shutdown_step_timed_out", step=step, seconds=SHUTDOWN_STEP_SECONDS)
+
 
 EXEMPT_FROM_RATE_LIMIT = frozenset(
     {api_image.LIVENESS_PATH, api_image.READINESS_PATH, api_image.METRICS_PATH}
@@ -181,11 +195,11 @@ def create_app(settings: Settings, *, rag_system: RAGSystem | None = None) -> Fa
         try:
             yield
         finally:
-            await dispatcher.stop()
+            await _shut_down("webhook_worker", dispatcher.stop())
             if rag_system is None:
-                await rag.aclose()
+                await _shut_down("rag_system", rag.aclose())
             if redis is not None:
-                await redis.aclose()  # type: ignore[attr-defined]
+                await _shut_down("redis", redis.aclose())  # type: ignore[attr-defined]
 
     app = FastAPI(
         title=settings.app_name,
