@@ -181,8 +181,13 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
     def __init__(self, guard: URLGuard) -> None:
         super().__init__(trust_env=False)
         # httpx has no public knob for the network backend; the pool it builds is replaced by
-        # the same pool (HTTP/1.1, system CA bundle) on the pinned backend.
+        # the same pool (HTTP/1.1, system CA bundle, httpx's default limits and keep-alive
+        # expiry) on the pinned backend.
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
             network_backend=PinnedBackend(guard),
         )
