@@ -55,20 +55,25 @@ def drop_words(text: str, share: float, seed: int) -> str:
     return " ".join(kept or [rnd.choice(words)])
 
 
+def token_ids(embedder: LocalEmbedder, texts: Sequence[str]) -> list[list[int]]:
+    """The model's word-piece ids of each text (no special tokens, the model's length cap)."""
+    tokenizer = embedder.model.tokenizer
+    return [
+        tokenizer(text, add_special_tokens=False, truncation=True, max_length=256)["input_ids"]
+        for text in texts
+    ]
+
+
 def static_embeddings(
-    embedder: LocalEmbedder, texts: Sequence[str], idf: npt.NDArray[np.float64]
+    embedder: LocalEmbedder, ids: Sequence[list[int]], idf: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float32]:
     """IDF-weighted mean of the model's input token embeddings, L2-normalised."""
     transformer: Any = embedder.model[0].auto_model
     table = transformer.embeddings.word_embeddings.weight.detach().numpy()
-    tokenizer = embedder.model.tokenizer
-    out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
-    for row, text in enumerate(texts):
-        ids = tokenizer(text, add_special_tokens=False, truncation=True, max_length=256)[
-            "input_ids"
-        ]
-        if ids:
-            out[row] = (table[ids] * idf[ids][:, None]).sum(axis=0)
+    out = np.zeros((len(ids), table.shape[1]), dtype=np.float32)
+    for row, tokens in enumerate(ids):
+        if tokens:
+            out[row] = (table[tokens] * idf[tokens][:, None]).sum(axis=0)
     out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
     return out
 
@@ -78,16 +83,13 @@ def weak_model_hits(
 ) -> list[list[DenseHit]]:
     """Top candidates of every query under the static-embedding model (exact search)."""
     chunks = list(system.store.iter_chunks())
-    texts = [indexed_text(chunk) for chunk in chunks]
-    tokenizer = embedder.model.tokenizer
-    document_frequency = np.zeros(tokenizer.vocab_size)
-    for text in texts:
-        ids = tokenizer(text, add_special_tokens=False, truncation=True, max_length=256)[
-            "input_ids"
-        ]
-        document_frequency[list(set(ids))] += 1
-    idf = np.log((len(texts) + 1) / (document_frequency + 1))
-    scores = static_embeddings(embedder, queries, idf) @ static_embeddings(embedder, texts, idf).T
+    chunk_ids = token_ids(embedder, [indexed_text(chunk) for chunk in chunks])
+    document_frequency = np.zeros(embedder.model.tokenizer.vocab_size)
+    for tokens in chunk_ids:
+        document_frequency[list(set(tokens))] += 1
+    idf = np.log((len(chunk_ids) + 1) / (document_frequency + 1))
+    query_vectors = static_embeddings(embedder, token_ids(embedder, queries), idf)
+    scores = query_vectors @ static_embeddings(embedder, chunk_ids, idf).T
     hits = []
     for row in scores:
         top = np.argpartition(-row, CANDIDATES)[:CANDIDATES]
