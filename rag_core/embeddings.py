@@ -384,11 +384,15 @@ class CachedEmbedder:
         return np.stack([self._vectors[k] for k in keys]).astype(np.float32)
 
     def save(self) -> None:
+        """Write the vectors to the cache file, exactly at the path given (if any are new)."""
         if not self._dirty:
             return
         keys = list(self._vectors)
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(
-            self._path, keys=np.array(keys), vectors=np.stack([self._vectors[k] for k in keys])
-        )
+        # Written through a file object (np.savez would add ".npz" to a bare path, and the
+        # next run would then not find the cache) and swapped in whole.
+        partial = self._path.with_name(self._path.name + ".partial")
+        with partial.open("wb") as out:
+            np.savez(out, keys=np.array(keys), vectors=np.stack([self._vectors[k] for k in keys]))
+        partial.replace(self._path)
         self._dirty = False
