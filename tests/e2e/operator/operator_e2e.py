@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -74,6 +75,29 @@ class Kube:
             args += ["-l", selector]
         items: list[dict[str, Any]] = json.loads(self.kubectl(*args))["items"]
         return items
+
+
+def first_change(kube: Kube, kind: str, namespace: str, selector: str) -> subprocess.Popen[str]:
+    """A `kubectl get --watch` of `kind`, started now: it prints a line (`kind/name`) for each
+    object it lists or sees change, so the first line comes as soon as the first one exists."""
+    command = [str(kube.kubectl_path), "get", kind, "-n", namespace, "-l", selector]
+    return subprocess.Popen(
+        [*command, "--watch", "-o", "name"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "KUBECONFIG": str(kube.kubeconfig)},
+    )
+
+
+def next_line(process: subprocess.Popen[str], *, timeout: float, what: str) -> str:
+    """The next line `process` prints; fail with `what` after `timeout`."""
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    line = process.stdout.readline() if ready else ""
+    if not line:
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    return line.strip()
 
 
 def eventually(check: Callable[[], T | None], *, timeout: float = 60, what: str = "") -> T:
