@@ -38,10 +38,14 @@ class Kube:
     kubectl_path: Path
     helm_path: Path
 
+    @property
+    def env(self) -> dict[str, str]:
+        """This process's environment with the admin kubeconfig."""
+        return {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
+
     def run(self, binary: Path, *args: str, stdin: str | None = None, check: bool = True) -> str:
-        env = {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
         result = subprocess.run(
-            [str(binary), *args], input=stdin, capture_output=True, text=True, env=env
+            [str(binary), *args], input=stdin, capture_output=True, text=True, env=self.env
         )
         if check and result.returncode != 0:
             raise AssertionError(f"{binary.name} {' '.join(args)} failed:\n{result.stderr}")
@@ -76,18 +80,17 @@ class Kube:
         items: list[dict[str, Any]] = json.loads(self.kubectl(*args))["items"]
         return items
 
-
-def first_change(kube: Kube, kind: str, namespace: str, selector: str) -> subprocess.Popen[str]:
-    """A `kubectl get --watch` of `kind`, started now: it prints a line (`kind/name`) for each
-    object it lists or sees change, so the first line comes as soon as the first one exists."""
-    command = [str(kube.kubectl_path), "get", kind, "-n", namespace, "-l", selector]
-    return subprocess.Popen(
-        [*command, "--watch", "-o", "name"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "KUBECONFIG": str(kube.kubeconfig)},
-    )
+    def watch(self, kind: str, namespace: str, selector: str) -> subprocess.Popen[str]:
+        """A `kubectl get --watch` of `kind`, started now: it prints a line (`kind/name`) for
+        each object it lists or sees change, so the first line comes as soon as one exists."""
+        command = [str(self.kubectl_path), "get", kind, "-n", namespace, "-l", selector]
+        return subprocess.Popen(
+            [*command, "--watch", "-o", "name"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=self.env,
+        )
 
 
 def next_line(process: subprocess.Popen[str], *, timeout: float, what: str) -> str:

@@ -17,7 +17,6 @@ from tests.e2e.operator.operator_e2e import (
     Kube,
     OperatorProcess,
     eventually,
-    first_change,
     next_line,
     rag_deployment,
 )
@@ -56,7 +55,7 @@ def test_killed_twice_during_a_creation_burst_converges_exactly(
     # Killed as soon as the first Secret exists (Secrets are applied first), seen through a
     # watch: polling with kubectl was slow enough under load for the whole burst to finish
     # first. The RagDeployments of the burst are then half applied, or not yet begun.
-    first_secret = first_change(kube, "secrets", namespace, managed)
+    first_secret = kube.watch("secrets", namespace, managed)
     try:
         kube.apply(namespace, yaml.safe_dump_all(manifests))
         next_line(first_secret, timeout=30, what="the first Secret of the burst")
