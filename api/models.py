@@ -11,21 +11,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-MetadataValue = str | int | float | bool
+from rag_core.documents import MetadataValue, is_storable_metadata_value, is_valid_unicode
+
 #: Chroma refuses empty keys and keys starting with "#" or "$" (its own namespaces); refusing
 #: them here makes such a document a 422 instead of a failed write of the whole batch.
 METADATA_KEY_PATTERN = r"^[^#$]"
 MetadataKey = Annotated[str, Field(min_length=1, max_length=200, pattern=METADATA_KEY_PATTERN)]
 RetrievalMode = Literal["hybrid", "dense", "lexical"]
-
-
-def is_valid_unicode(text: str) -> bool:
-    """False for text holding lone surrogates ("\\ud800" in JSON): not storable as UTF-8."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class QueryRequest(BaseModel):
@@ -87,11 +79,13 @@ class DocumentIn(BaseModel):
     metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _valid_unicode(self) -> DocumentIn:
+    def _storable(self) -> DocumentIn:
         texts = [self.content, self.id, self.source, self.content_type, *self.metadata]
         texts += [v for v in self.metadata.values() if isinstance(v, str)]
         if not all(is_valid_unicode(t) for t in texts if t is not None):
             raise ValueError("text must be valid Unicode (no lone surrogates)")
+        if not all(is_storable_metadata_value(v) for v in self.metadata.values()):
+            raise ValueError("metadata numbers must be finite and fit in 64 bits")
         return self
 
 

@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 MetadataValue = str | int | float | bool
+
+
+def is_valid_unicode(text: str) -> bool:
+    """False for text holding lone surrogates ("\\ud800" in JSON): not storable as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def is_storable_metadata_value(value: object) -> bool:
+    """True for a metadata value the vector store keeps exactly as given: Unicode text, a
+    boolean, a 64-bit integer or a finite float. Chroma refuses the whole write for a larger
+    integer and silently drops NaN and Infinity."""
+    if isinstance(value, str):
+        return is_valid_unicode(value)
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return False
+
 
 #: Chunk metadata keys rag_core writes itself; caller metadata cannot override them.
 RESERVED_METADATA_KEYS = frozenset(

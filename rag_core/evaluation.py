@@ -75,21 +75,34 @@ class EvalReport:
 
 
 def load_queries(dataset_dir: Path, split: str = "test") -> tuple[dict[str, str], Qrels]:
-    """The judged queries of a split and their relevance judgements."""
+    """The judged queries of a split and their relevance judgements.
+
+    Raises ValueError naming the file and line of a query record that cannot be read.
+    """
     qrels: Qrels = {}
-    lines = (dataset_dir / "qrels" / f"{split}.tsv").read_text(encoding="utf-8").splitlines()
-    for line in lines:
+    qrels_path = dataset_dir / "qrels" / f"{split}.tsv"
+    for line in qrels_path.read_text(encoding="utf-8-sig").splitlines():
         parts = line.split("\t")
         if len(parts) < 3 or not parts[2].strip().lstrip("-").isdigit():
             continue  # the header, or a blank line
         qrels.setdefault(parts[0], {})[parts[1]] = int(parts[2])
     queries: dict[str, str] = {}
-    with (dataset_dir / "queries.jsonl").open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
+    with (dataset_dir / "queries.jsonl").open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
                 record = json.loads(line)
-                if str(record["_id"]) in qrels:
-                    queries[str(record["_id"])] = record["text"]
+                query_id, text = str(record["_id"]), record["text"]
+                if not isinstance(text, str):
+                    raise TypeError("its 'text' is not a string")
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(
+                    f"queries.jsonl line {number} is not a query record with '_id' and 'text' "
+                    f"({error!r})"
+                ) from error
+            if query_id in qrels:
+                queries[query_id] = text
     return queries, qrels
 
 
@@ -120,7 +133,7 @@ def corpus_inputs(dataset_dir: Path, batch: int = 2000) -> list[DocumentInput]:
     """The corpus as JSONL inputs of `batch` records each (one result per record)."""
     inputs = []
     lines: list[str] = []
-    with (dataset_dir / "corpus.jsonl").open(encoding="utf-8") as handle:
+    with (dataset_dir / "corpus.jsonl").open(encoding="utf-8-sig") as handle:
         for line in handle:
             if line.strip():
                 lines.append(line)
@@ -180,11 +193,18 @@ def run_beir_eval(
 
     `embedding_cache` names an `.npz` file that keeps the vectors between runs (the model is
     the slow part on a CPU); `settings` supplies chunking, fusion candidates and the model.
+    A document whose id is the query's own id is left out of that query's ranking, as BEIR
+    does.
     """
     for mode in modes:
         if mode not in (*RETRIEVAL_MODES, "rrf"):
             raise ValueError(f"Unknown retrieval mode {mode!r}; use one of {RETRIEVAL_MODES}.")
     queries, qrels = load_queries(dataset_dir, split)
+    if not queries:
+        # Scoring nothing would report zeros after a possibly long ingestion.
+        raise ValueError(
+            f"no judged queries: no query in queries.jsonl has judgements in qrels/{split}.tsv"
+        )
     query_ids = list(queries)[: max_queries or None]
     say = progress or (lambda _: None)
     with tempfile.TemporaryDirectory(prefix="ragkube-eval-") as work:
@@ -269,6 +289,9 @@ def _score_mode(
         t3 = time.perf_counter()
         ranking = retriever.rank_documents(mode, dense, lexical)
         t4 = time.perf_counter()
+        # As BEIR scores (ignore_identical_ids): in ArguAna and Quora a query is also a corpus
+        # document under the same id, and finding the query itself is not an answer to it.
+        ranking = [doc for doc in ranking if doc != query_id]
         if mode != "lexical":
             stages["embed"].append(t1 - t0)
         if mode != "lexical":

@@ -6,6 +6,7 @@ records yields one outcome per record, so one bad record never loses the others.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import json
@@ -13,6 +14,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from rag_core.documents import (
     RESERVED_METADATA_KEYS,
@@ -20,6 +22,8 @@ from rag_core.documents import (
     LoadedDocument,
     MetadataValue,
     display_name,
+    is_storable_metadata_value,
+    is_valid_unicode,
 )
 from rag_core.errors import DocumentRejected
 
@@ -53,6 +57,13 @@ _EXTENSION_KINDS: dict[str, DocumentKind] = {
 }
 _TEXT_FIELDS = ("text", "content", "body")
 _ID_FIELDS = ("_id", "id")
+#: Byte order marks of wide encodings; UTF-32 first, as its LE mark starts with UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 LoadOutcome = LoadedDocument | DocumentRejected
 
 
@@ -72,7 +83,8 @@ def detect_kind(document: DocumentInput, name: str) -> DocumentKind:
             return _EXTENSION_KINDS[extension]
         raise DocumentRejected(name, f"its content type {hint!r} is not supported")
     if document.source:
-        suffix = PurePosixPath(document.source.split("?")[0]).suffix.lower().removeprefix(".")
+        path = urlsplit(document.source).path if "://" in document.source else document.source
+        suffix = PurePosixPath(path).suffix.lower().removeprefix(".")
         if suffix in _EXTENSION_KINDS:
             return _EXTENSION_KINDS[suffix]
         if suffix and suffix not in {"log", "csv", "rst", "yaml", "yml"}:
@@ -89,6 +101,7 @@ def load_document(document: DocumentInput, index: int, max_bytes: int) -> list[L
     """
     name = display_name(document, index)
     try:
+        _require_unicode(name, document.content, document.id, document.source)
         raw = (
             document.content.encode("utf-8")
             if isinstance(document.content, str)
@@ -143,13 +156,28 @@ def _loaded(
 
 def _decode(raw: bytes, name: str) -> str:
     if b"\x00" in raw[:8192]:
-        raise DocumentRejected(name, "it looks binary, not text")
+        # NUL bytes with a byte order mark: UTF-16 or UTF-32 text (as Windows tools write it).
+        encoding = next((enc for bom, enc in _BOMS if raw.startswith(bom)), None)
+        if encoding is None:
+            raise DocumentRejected(name, "it looks binary, not text")
+        try:
+            return raw.decode(encoding).removeprefix("\ufeff")
+        except UnicodeDecodeError as error:
+            raise DocumentRejected(
+                name, f"it is not valid {encoding} text (byte {error.start} cannot be decoded)"
+            ) from error
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise DocumentRejected(
             name, f"it is not valid UTF-8 text (byte {error.start} cannot be decoded)"
         ) from error
+
+
+def _require_unicode(name: str, *texts: object) -> None:
+    """Reject text holding lone surrogates ("\\ud800" in JSON): it cannot be stored as UTF-8."""
+    if any(isinstance(text, str) and not is_valid_unicode(text) for text in texts):
+        raise DocumentRejected(name, "it is not valid Unicode text (it holds a lone surrogate)")
 
 
 def _normalise_whitespace(text: str) -> str:
@@ -165,9 +193,17 @@ def _clean_metadata(metadata: dict[str, Any], name: str) -> dict[str, MetadataVa
     for key, value in metadata.items():
         if key in RESERVED_METADATA_KEYS or value is None:
             continue
-        if not isinstance(value, str | int | float | bool):
+        # Chroma refuses empty keys and keys in its own namespaces ("#document", "$where"),
+        # and would refuse the whole write with them; only this document is at fault.
+        if not str(key) or str(key)[0] in "#$":
             raise DocumentRejected(
-                name, f"its metadata field {key!r} is not a string, number or boolean"
+                name, f"its metadata field {key!r} is empty or starts with '#' or '$'"
+            )
+        _require_unicode(name, key, value)
+        if not is_storable_metadata_value(value):
+            raise DocumentRejected(
+                name,
+                f"its metadata field {key!r} is not a string, a finite 64-bit number or a boolean",
             )
         clean[str(key)] = value
     return clean
@@ -182,7 +218,9 @@ def markdown_title(text: str) -> str | None:
 class _VisibleText(HTMLParser):
     """Collects the text a browser would show, with headings kept as Markdown headings."""
 
-    _HIDDEN = frozenset({"script", "style", "noscript", "template", "head", "svg"})
+    # Not "head": its end tag is optional, and what it holds that a browser hides (scripts,
+    # styles) is hidden anyway; its <title> is read apart.
+    _HIDDEN = frozenset({"script", "style", "noscript", "template", "svg"})
     _BLOCKS = frozenset(
         {
             "p",
@@ -261,7 +299,18 @@ def _pdf_text(raw: bytes, name: str) -> tuple[str, str | None]:
         reader = PdfReader(io.BytesIO(raw))
         pages = [page.extract_text() or "" for page in reader.pages]
         title = reader.metadata.title if reader.metadata else None
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as error:
+    # pypdf raises plain Python errors for some malformed files (AttributeError for a trailer
+    # that is not a dictionary, RecursionError for cyclic page trees).
+    except (
+        PyPdfError,
+        ValueError,
+        KeyError,
+        TypeError,
+        OSError,
+        AttributeError,
+        IndexError,
+        RecursionError,
+    ) as error:
         raise DocumentRejected(name, f"it is not a readable PDF ({error})") from error
     return "\n\n".join(pages), str(title) if title else None
 
@@ -272,27 +321,19 @@ def _load_records(
     text = _decode(raw, name)
     records: list[tuple[str, Any]] = []
     if kind == "jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
+        # Only "\n" ends a record: JSON strings may hold U+2028, U+0085 or form feeds, which
+        # str.splitlines() would also split at.
+        for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             try:
-                records.append((f"{name} line {number}", json.loads(line)))
-            except json.JSONDecodeError as error:
                 records.append(
-                    (
-                        f"{name} line {number}",
-                        DocumentRejected(
-                            f"{name} line {number}", f"it is not valid JSON ({error.msg})"
-                        ),
-                    )
+                    (f"{name} line {number}", _parse_json(line, f"{name} line {number}"))
                 )
+            except DocumentRejected as rejection:
+                records.append((f"{name} line {number}", rejection))
     else:
-        try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise DocumentRejected(
-                name, f"it is not valid JSON ({error.msg} at line {error.lineno})"
-            ) from error
+        parsed = _parse_json(text, name)
         if isinstance(parsed, list):
             records = [(f"{name} record {n}", item) for n, item in enumerate(parsed, start=1)]
         else:
@@ -303,19 +344,39 @@ def _load_records(
     return [_record(document, record_name, record, single) for record_name, record in records]
 
 
+def _parse_json(text: str, name: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, " if "\n" in text else ""
+        raise DocumentRejected(
+            name, f"it is not valid JSON ({error.msg} at {where}column {error.colno})"
+        ) from error
+    except RecursionError as error:
+        raise DocumentRejected(name, "its JSON is nested too deeply") from error
+
+
 def _record(document: DocumentInput, name: str, record: Any, single: bool) -> LoadOutcome:
     if isinstance(record, DocumentRejected):
         return record
     try:
         if not isinstance(record, dict):
             raise DocumentRejected(name, "a JSON record must be an object")
+        _require_unicode(name, json.dumps(record, ensure_ascii=False))
         body = next((record[key] for key in _TEXT_FIELDS if key in record), None)
         if not isinstance(body, str):
             raise DocumentRejected(name, "its record has no string 'text' or 'content' field")
-        record_id = next((str(record[key]) for key in _ID_FIELDS if record.get(key)), None)
+        given_id = next(
+            (record[key] for key in _ID_FIELDS if record.get(key) not in (None, "")), None
+        )
+        if given_id is not None and not isinstance(given_id, str | int | float):
+            raise DocumentRejected(name, "its record's id is not a string or a number")
+        record_id = None if given_id is None else str(given_id)
         if single and record_id is None:
             record_id = document.id
         title = record.get("title")
+        if not body.strip() and isinstance(title, str):
+            body = title  # a BEIR record may have a title and no text: the title is its text
         metadata: dict[str, Any] = dict(document.metadata)
         extra = record.get("metadata")
         if isinstance(extra, dict):

@@ -28,6 +28,8 @@ from rag_core.documents import (
     IngestResult,
     LoadedDocument,
     chunk_id,
+    is_storable_metadata_value,
+    is_valid_unicode,
 )
 from rag_core.embeddings import (
     Embedder,
@@ -690,14 +692,26 @@ def _validate_filters(filters: Mapping[str, Any] | None) -> None:
     """Accept `{"field": value}` and `{"field": {"$in": [values]}}` with scalar values only."""
     if not filters:
         return
-    scalar = (str, int, float, bool)
     for field, condition in filters.items():
-        if not isinstance(field, str) or not field or field.startswith("$"):
+        if (
+            not isinstance(field, str)
+            or not field
+            or field.startswith("$")
+            or not is_valid_unicode(field)
+        ):
             raise InvalidQuery(f"Filter field {field!r} is not a metadata field name.")
+        # Only values a document's metadata can hold: anything else (a 65-bit integer, NaN,
+        # a lone surrogate) can match nothing, and the vector store fails on some of them.
         if isinstance(condition, Mapping):
             if set(condition) != {"$in"} or not isinstance(condition["$in"], list | tuple):
                 raise InvalidQuery(f"Filter on {field!r} must be a value or {{'$in': [values]}}.")
-            if not condition["$in"] or not all(isinstance(v, scalar) for v in condition["$in"]):
-                raise InvalidQuery(f"Filter on {field!r} needs a non-empty list of plain values.")
-        elif not isinstance(condition, scalar):
-            raise InvalidQuery(f"Filter on {field!r} must be a string, number or boolean.")
+            values = condition["$in"]
+            if not values or not all(is_storable_metadata_value(v) for v in values):
+                raise InvalidQuery(
+                    f"Filter on {field!r} needs a non-empty list of strings, finite 64-bit "
+                    "numbers or booleans."
+                )
+        elif not is_storable_metadata_value(condition):
+            raise InvalidQuery(
+                f"Filter on {field!r} must be a string, a finite 64-bit number or a boolean."
+            )

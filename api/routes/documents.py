@@ -22,10 +22,13 @@ from api.models import (
     DocumentPage,
     IngestResponse,
     IngestResultOut,
+)
+from rag_core.documents import (
+    DocumentInput,
     MetadataValue,
+    is_storable_metadata_value,
     is_valid_unicode,
 )
-from rag_core.documents import DocumentInput
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
@@ -75,15 +78,14 @@ def _metadata(raw: str | None) -> dict[str, MetadataValue]:
         isinstance(k, str)
         and re.match(METADATA_KEY_PATTERN, k)
         and is_valid_unicode(k)
-        and isinstance(v, str | int | float | bool)
-        and (not isinstance(v, str) or is_valid_unicode(v))
+        and is_storable_metadata_value(v)
         for k, v in data.items()
     ):
         raise ApiError(
             422,
             "validation_error",
-            "The 'metadata' field must be a JSON object of strings, numbers or booleans, "
-            "with keys that are not empty and do not start with '#' or '$'.",
+            "The 'metadata' field must be a JSON object of strings, finite 64-bit numbers or "
+            "booleans, with keys that are not empty and do not start with '#' or '$'.",
         )
     return data
 

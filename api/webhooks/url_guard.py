@@ -81,7 +81,11 @@ class URLGuard:
 
     async def check(self, url: str) -> None:
         """Return when `url` may be delivered to now; raise UnsafeWebhookURL otherwise."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            port = parts.port  # parsed lazily: raises here for a port out of range
+        except ValueError as exc:
+            raise UnsafeWebhookURL(f"Webhook URL is not a valid URL: {exc}.") from exc
         if parts.scheme not in ("http", "https"):
             raise UnsafeWebhookURL(
                 f"Webhook URL scheme must be http or https, not {parts.scheme!r}."
@@ -93,7 +97,7 @@ class URLGuard:
             raise UnsafeWebhookURL("Webhook URL may not carry credentials; use the signing secret.")
         if host in self._hosts:
             return  # admitted by name: it need not resolve yet at registration
-        await self.approved_addresses(host, parts.port or (443 if parts.scheme == "https" else 80))
+        await self.approved_addresses(host, port or (443 if parts.scheme == "https" else 80))
 
     async def approved_addresses(self, host: str, port: int) -> list[IPAddress]:
         """Every address `host` resolves to now, if all of them may be reached; else raise."""
@@ -122,7 +126,8 @@ class URLGuard:
         loop = asyncio.get_running_loop()
         try:
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
+        except (socket.gaierror, UnicodeError) as exc:
+            # UnicodeError: a name IDNA cannot encode (an empty label, or one over 63 chars).
             raise UnsafeWebhookURL(f"Webhook host {host!r} does not resolve.") from exc
         addresses: list[IPAddress] = []
         for info in infos:
