@@ -20,6 +20,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from api.answer_cache import (
     AnswerCache,
@@ -146,6 +148,14 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
+def redis_client(url: str) -> Redis[str]:
+    """The API's Redis client: text replies, and one immediate retry of a command whose
+    connection failed. After a Redis restart every pooled connection is stale; without the
+    retry the first command on each fails (a webhook job claimed just then stays hidden for
+    its whole lease), with it the command runs again on a fresh connection."""
+    return Redis.from_url(url, decode_responses=True, retry=Retry(NoBackoff(), 1))
+
+
 def create_app(settings: Settings, *, rag_system: RAGSystem | None = None) -> FastAPI:
     """Build the API app for `settings`.
 
@@ -160,7 +170,7 @@ def create_app(settings: Settings, *, rag_system: RAGSystem | None = None) -> Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis_url = settings.redis_url_value()
-        redis = Redis.from_url(redis_url, decode_responses=True) if redis_url else None
+        redis = redis_client(redis_url) if redis_url else None
         rag = rag_system or RAGSystem(settings.to_rag_settings())
         if rag_system is None:
             await rag.astart()

@@ -65,12 +65,17 @@ class RedisMemory:
 
     def __init__(self, url: str, turns: int = 5, ttl_seconds: float = 3600.0) -> None:
         import redis.asyncio
+        import redis.asyncio.retry
+        import redis.backoff
 
         self._redis: Any = redis.asyncio.Redis.from_url(
             url,
             decode_responses=True,
             socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             socket_timeout=REDIS_TIMEOUT_SECONDS,
+            # One immediate retry on a fresh connection: after a Redis restart every pooled
+            # connection is stale, and the first command on each would fail.
+            retry=redis.asyncio.retry.Retry(redis.backoff.NoBackoff(), 1),
         )
         self._turns = turns
         self._ttl = max(1, int(ttl_seconds))

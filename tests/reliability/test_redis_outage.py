@@ -133,3 +133,31 @@ async def test_redis_outage_under_load(
             )
             assert all(len(ids) == 1 for ids in delivered().values())
             assert api.services.webhooks.held_events == 0
+
+
+async def test_the_first_commands_after_a_redis_restart_succeed(tmp_path: Path) -> None:
+    # Every pooled connection is stale after a restart. A command that failed on one had left
+    # a webhook job it had just claimed hidden for its whole lease (tens of seconds).
+    from api.app import redis_client
+    from api.webhooks.delivery_queue import DeliveryJob, RedisDeliveryQueue
+    from rag_core.conversation import RedisMemory
+
+    with redis_server(tmp_path) as redis:
+        client = redis_client(redis.url)
+        queue = RedisDeliveryQueue(client, "restart")
+        memory = RedisMemory(redis.url)
+        await queue.push(DeliveryJob("d-1", "hook", "document.ingested", "{}"), 0.0)
+        await memory.remember("c-1", "question?", "answer.")
+        # Several pooled connections, all opened before the restart.
+        await asyncio.gather(*(client.ping() for _ in range(4)))
+        redis.stop()
+        redis.restart()
+        try:
+            claimed = await queue.claim(1.0, 30.0, 10)
+            assert [job.id for job in claimed] == ["d-1"]
+            await asyncio.gather(*(queue.complete(job.id) for job in claimed), client.ping())
+            assert await queue.pending() == 0
+            assert await memory.history("c-1") == [("question?", "answer.")]
+        finally:
+            await client.aclose()
+            await memory.aclose()
