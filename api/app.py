@@ -22,6 +22,7 @@ from pydantic.json_schema import models_json_schema
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from api.answer_cache import (
     AnswerCache,
@@ -47,6 +48,7 @@ from api.settings import Settings
 from api.webhooks import RetryPolicy, URLGuard, WebhookDispatcher, WebhookRegistry
 from api.webhooks.delivery_queue import DeliveryQueue, InProcessDeliveryQueue, RedisDeliveryQueue
 from rag_core import RAGSystem
+from rag_core.conversation import REDIS_TIMEOUT_SECONDS
 from ragkube_contract import api_image
 
 log = structlog.get_logger("api.app")
@@ -149,11 +151,22 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def redis_client(url: str) -> Redis[str]:
-    """The API's Redis client: text replies, and one immediate retry of a command whose
-    connection failed. After a Redis restart every pooled connection is stale; without the
-    retry the first command on each fails (a webhook job claimed just then stays hidden for
-    its whole lease), with it the command runs again on a fresh connection."""
-    return Redis.from_url(url, decode_responses=True, retry=Retry(NoBackoff(), 1))
+    """The API's Redis client: text replies, bounded waits, and one immediate retry of a
+    command whose connection failed.
+
+    Without a socket timeout a hung Redis (accepting connections, never answering) held every
+    rate-limited request for ever; with it the rate limiter's REDIS_ERROR policy decides. After
+    a Redis restart every pooled connection is stale; without the retry the first command on
+    each fails (a webhook job claimed just then stays hidden for its whole lease). Timeouts
+    are not retried: that would only double the wait on a hung server.
+    """
+    return Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+    )
 
 
 def create_app(settings: Settings, *, rag_system: RAGSystem | None = None) -> FastAPI:

@@ -67,6 +67,7 @@ class RedisMemory:
         import redis.asyncio
         import redis.asyncio.retry
         import redis.backoff
+        import redis.exceptions
 
         self._redis: Any = redis.asyncio.Redis.from_url(
             url,
@@ -74,8 +75,11 @@ class RedisMemory:
             socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             socket_timeout=REDIS_TIMEOUT_SECONDS,
             # One immediate retry on a fresh connection: after a Redis restart every pooled
-            # connection is stale, and the first command on each would fail.
-            retry=redis.asyncio.retry.Retry(redis.backoff.NoBackoff(), 1),
+            # connection is stale, and the first command on each would fail. Timeouts are not
+            # retried (that would double the wait on a hung server).
+            retry=redis.asyncio.retry.Retry(
+                redis.backoff.NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)
+            ),
         )
         self._turns = turns
         self._ttl = max(1, int(ttl_seconds))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from pathlib import Path
 
 import httpx
@@ -26,6 +27,8 @@ from tests.support.load import Load, wait_for
 from tests.support.services import redis_server
 
 OUTAGE_SECONDS = 3.0
+#: How long a request may take while Redis hangs (accepts connections, never answers).
+HUNG_BOUND_SECONDS = 15.0
 
 
 def _action(api: Api, ingested: set[str]):  # type: ignore[no-untyped-def]
@@ -161,3 +164,41 @@ async def test_the_first_commands_after_a_redis_restart_succeed(tmp_path: Path) 
         finally:
             await client.aclose()
             await memory.aclose()
+
+
+@pytest.mark.parametrize("policy", ["open", "closed"])
+async def test_a_hung_redis_server_fails_requests_within_a_bound(
+    make_api: ApiFactory, receiver: Receiver, tmp_path: Path, policy: str
+) -> None:
+    with redis_server(tmp_path) as redis:
+        async with make_api(redis_url=redis.url, rate_limit_on_redis_error=policy) as api:
+            await api.client.post(
+                "/webhooks",
+                json={"url": receiver.url, "events": ["document.ingested"]},
+                headers=api.admin,
+            )
+            redis.process.send_signal(signal.SIGSTOP)
+            try:
+                query = await asyncio.wait_for(
+                    api.client.post(
+                        "/query", json={"query": "What does Kubernetes do?"}, headers=api.svc
+                    ),
+                    HUNG_BOUND_SECONDS,
+                )
+                ingest = await asyncio.wait_for(
+                    api.client.post(
+                        "/documents",
+                        json={"documents": [{"id": "hung", "content": "Written while hung."}]},
+                        headers=api.svc,
+                    ),
+                    HUNG_BOUND_SECONDS,
+                )
+            finally:
+                redis.process.send_signal(signal.SIGCONT)
+            if policy == "open":
+                assert query.status_code == 200, query.text
+                assert ingest.status_code == 201, ingest.text
+            else:
+                assert query.status_code == 503, query.text
+                assert query.json()["error"] == "rate_limiter_unavailable"
+                assert ingest.status_code == 503, ingest.text
