@@ -108,6 +108,9 @@ class WebhookDispatcher:
         self._stopping = False
         self._client: httpx.AsyncClient | None = None
         self._held: deque[_Event] = deque()
+        # Jobs whose delivery step lost the queue midway: still leased in Redis, pushed back
+        # as due as soon as Redis answers instead of waiting out their lease.
+        self._stranded: list[DeliveryJob] = []
 
     async def publish(self, event: str, data: dict[str, Any]) -> int:
         """Queue `event` for every webhook subscribed to it; returns how many were queued.
@@ -205,6 +208,8 @@ class WebhookDispatcher:
     async def _run(self) -> None:
         lease = self._timeout + 30.0
         while not self._stopping:
+            if self._stranded:
+                await self._requeue_stranded()
             if self._held:
                 await self._queue_held()
             try:
@@ -226,8 +231,21 @@ class WebhookDispatcher:
         try:
             await self._deliver(job)
         except (RedisError, OSError) as exc:
-            # The queue itself failed; the lease makes the job due again later.
+            # The queue itself failed midway (before the POST, or while completing or
+            # rescheduling the job). Its lease would make it due again only after
+            # timeout + 30 s; it is pushed back as soon as Redis answers. A job whose POST had
+            # succeeded may so be delivered twice (at-least-once; receivers de-duplicate).
             log.warning("webhook_queue_unavailable", error=str(exc), delivery_id=job.id)
+            self._stranded.append(job)
+
+    async def _requeue_stranded(self) -> None:
+        """Make stranded jobs due now, while the queue answers."""
+        while self._stranded:
+            try:
+                await self.queue.push(self._stranded[0], time.time())
+            except (RedisError, OSError):
+                return
+            self._stranded.pop(0)
 
     async def _deliver(self, job: DeliveryJob) -> None:
         hook = await self.registry.get(job.webhook_id)

@@ -202,3 +202,37 @@ async def test_a_hung_redis_server_fails_requests_within_a_bound(
                 assert query.status_code == 503, query.text
                 assert query.json()["error"] == "rate_limiter_unavailable"
                 assert ingest.status_code == 503, ingest.text
+
+
+async def test_a_delivery_cut_off_by_a_redis_stop_resumes_when_redis_returns(
+    make_api: ApiFactory, receiver: Receiver, tmp_path: Path
+) -> None:
+    # The first attempt fails, and Redis stops before the worker can schedule the retry: the
+    # job stays leased in Redis (webhook timeout + 30 s = 40 s here). It must be retried as
+    # soon as Redis is back, not when that lease ends.
+    with redis_server(tmp_path) as redis:
+        async with make_api(redis_url=redis.url, webhook_backoff_max_seconds=0.5) as api:
+            await api.client.post(
+                "/webhooks",
+                json={"url": receiver.url, "events": ["document.ingested"]},
+                headers=api.admin,
+            )
+            receiver.fail_first = 1
+            receiver.before_failing = redis.stop
+            response = await api.client.post(
+                "/documents",
+                json={"documents": [{"id": "cut", "content": "Announced despite the cut."}]},
+                headers=api.svc,
+            )
+            assert response.status_code == 201
+            await wait_for(lambda: receiver.attempts >= 1, 10, "the first, failing attempt")
+            await asyncio.sleep(1.0)  # the worker meets the stopped Redis
+            redis.restart()
+            await wait_for(lambda: bool(receiver.received), 15, "the retried delivery")
+            (_, body), *_ = receiver.received
+            assert json.loads(body)["data"]["document_id"] == "cut"
+            for _ in range(50):  # completed once the answer is read
+                if await api.services.webhooks.queue.pending() == 0:
+                    break
+                await asyncio.sleep(0.1)
+            assert await api.services.webhooks.queue.pending() == 0

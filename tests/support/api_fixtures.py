@@ -135,6 +135,8 @@ def receiver() -> Iterator[Receiver]:
                 if not failing:
                     state.received.append((dict(self.headers.items()), body))
                     state.arrived.set()
+            if failing and state.before_failing is not None:
+                state.before_failing()
             self.send_response(state.status_when_failing if failing else 204)
             self.end_headers()
 

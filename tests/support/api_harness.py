@@ -96,3 +96,5 @@ class Receiver:
     attempts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     arrived: threading.Event = field(default_factory=threading.Event)
+    #: Called (in the server's thread) before each failing answer, for fault tests.
+    before_failing: Callable[[], None] | None = None
