@@ -73,7 +73,9 @@ class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     content: str = Field(min_length=1)
-    id: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\s/]+$")
+    id: str | None = Field(
+        default=None, min_length=1, max_length=200, pattern=r"^[^\s/\x00-\x1f\x7f]+$"
+    )
     source: str | None = Field(default=None, max_length=1000)
     content_type: str | None = Field(default=None, max_length=100)
     metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict)
@@ -148,7 +150,9 @@ class WebhookCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://")
+    # No whitespace or control characters: Python's URL parser silently drops tabs and line
+    # breaks, so the URL stored would not be the URL called.
+    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://[^\s\x00-\x1f\x7f]+$")
     events: list[str] = Field(min_length=1, max_length=10)
     secret: str | None = Field(
         default=None,

@@ -26,6 +26,8 @@ from rag_core.system import RAGSystem, make_embedder
 
 Qrels = dict[str, dict[str, int]]
 STAGES = ("embed", "dense", "lexical", "fuse", "total")
+#: Rejected corpus records whose reason `ingest_corpus` reports one by one.
+REJECTIONS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -164,15 +166,24 @@ def eval_settings(base: RagSettings, work_dir: Path) -> RagSettings:
 async def ingest_corpus(
     system: RAGSystem, dataset_dir: Path, say: Callable[[str], None]
 ) -> tuple[int, int, float]:
-    """Ingest a BEIR corpus through the facade: (documents, chunks, seconds)."""
+    """Ingest a BEIR corpus through the facade: (documents, chunks, seconds).
+
+    Records the loader rejects are reported through `say` (the first few with their reason,
+    then the count), so that a score is never silently computed over part of a corpus.
+    """
     say(f"ingesting {dataset_dir / 'corpus.jsonl'}")
     started = time.perf_counter()
-    documents = chunks = 0
+    documents = chunks = rejected = 0
     for part in corpus_inputs(dataset_dir):
         results = await system.aingest([part])
         documents += sum(r.ok for r in results)
         chunks += sum(r.chunks for r in results)
-        say(f"  {documents} documents, {chunks} chunks")
+        for result in results:
+            if not result.ok:
+                rejected += 1
+                if rejected <= REJECTIONS_SHOWN:
+                    say(f"  rejected: {result.error}")
+        say(f"  {documents} documents, {chunks} chunks, {rejected} records rejected")
     return documents, chunks, time.perf_counter() - started
 
 

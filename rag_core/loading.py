@@ -363,7 +363,7 @@ def _record(document: DocumentInput, name: str, record: Any, single: bool) -> Lo
         if not isinstance(record, dict):
             raise DocumentRejected(name, "a JSON record must be an object")
         _require_unicode(name, json.dumps(record, ensure_ascii=False))
-        body = next((record[key] for key in _TEXT_FIELDS if key in record), None)
+        body = next((record[k] for k in _TEXT_FIELDS if isinstance(record.get(k), str)), None)
         if not isinstance(body, str):
             raise DocumentRejected(name, "its record has no string 'text' or 'content' field")
         given_id = next(

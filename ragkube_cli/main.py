@@ -140,13 +140,21 @@ def ingest(
         )
     show_progress = not json_output and sys.stderr.isatty()
     if local:
-        local_ingestor = ingestion.LocalIngestor(extra)
+        from rag_core import RagError
+
         try:
-            outcomes = ingestion.run_with_progress(
-                files, local_ingestor, err(), show_progress=show_progress
+            local_ingestor = ingestion.LocalIngestor(extra)
+            try:
+                outcomes = ingestion.run_with_progress(
+                    files, local_ingestor, err(), show_progress=show_progress
+                )
+            finally:
+                local_ingestor.close()
+        except RagError as exc:  # the store itself failed, not one file
+            fail(
+                f"local ingestion failed: {exc}",
+                hint="Check CHROMA_HOST / CHROMA_PORT, or unset them for the embedded store.",
             )
-        finally:
-            local_ingestor.close()
     else:
         with client_for(url, api_key, token) as client, reported_errors(url):
             outcomes = ingestion.run_with_progress(

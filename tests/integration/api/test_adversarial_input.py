@@ -113,3 +113,34 @@ async def test_filters_no_metadata_can_hold_are_a_400(
     )
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "invalid_query"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("http://127.0.0.1/hook\r\nX-Injected: 1", id="line break"),
+        pytest.param("http://127.0.0.1/ho ok", id="space"),
+        pytest.param("http://127.0.0.1/hook\x00", id="NUL"),
+    ],
+)
+async def test_webhook_urls_with_whitespace_or_control_characters_are_refused(
+    api: Api, url: str
+) -> None:
+    # Python's URL parser drops tabs and line breaks: the stored URL would not be the one called.
+    response = await api.client.post(
+        "/webhooks", json={"url": url, "events": ["*"]}, headers=api.admin
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "validation_error"
+    assert (await api.client.get("/webhooks", headers=api.admin)).json() == []
+
+
+@pytest.mark.parametrize("document_id", ["a\x00b", "a\x1bb", "a\x7fb"])
+async def test_document_ids_with_control_characters_are_refused(api: Api, document_id: str) -> None:
+    response = await api.client.post(
+        "/documents",
+        json={"documents": [{"id": document_id, "content": "Text."}]},
+        headers=api.svc,
+    )
+    assert response.status_code == 422, response.text
+    assert (await api.client.get("/documents", headers=api.svc)).json()["total"] == 0

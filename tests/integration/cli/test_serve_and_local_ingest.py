@@ -139,3 +139,20 @@ def test_local_ingest_writes_into_the_store_serve_would_use(
             await rag.aclose()
 
     assert asyncio.run(stored_sources()) == {"quorum.md"}
+
+
+def test_local_ingest_into_an_unreachable_chroma_server_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RAGKUBE_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHROMA_PORT", str(free_port()))  # nothing listens there
+    monkeypatch.setenv("CHROMA_TIMEOUT_SECONDS", "2")
+    note = tmp_path / "quorum.md"
+    note.write_text("# Quorum\n\nA quorum is a majority of voting members.")
+    result = CliRunner().invoke(app, ["ingest", "--local", str(note)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "error:" in result.stderr
+    assert "vector store" in result.stderr.lower() or "chroma" in result.stderr.lower()

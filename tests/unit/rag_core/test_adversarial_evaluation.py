@@ -89,3 +89,21 @@ def test_a_query_that_is_itself_a_corpus_document_is_not_its_own_answer(tmp_path
     qrels = "query-id\tcorpus-id\tscore\narg-1\targ-2\t1\n"
     report = run_beir_eval(beir_folder(tmp_path / "arguana", corpus, queries, qrels), ["lexical"])
     assert report.mode("lexical").ndcg_at_10 == pytest.approx(1.0)
+
+
+def test_corpus_records_the_loader_rejects_are_reported_not_silently_dropped(
+    tmp_path: Path,
+) -> None:
+    corpus = [
+        {"_id": "ok", "title": "Vitamin D", "text": "Vitamin D deficiency and bone health."},
+        {"_id": "bad", "title": 7, "text": ""},
+    ]
+    queries = [{"_id": "q1", "text": "vitamin d bones"}]
+    qrels = "query-id\tcorpus-id\tscore\nq1\tok\t1\n"
+    lines: list[str] = []
+    report = run_beir_eval(
+        beir_folder(tmp_path / "part", corpus, queries, qrels), ["lexical"], progress=lines.append
+    )
+    assert report.documents == 1
+    assert any("rejected" in line and "'bad'" in line for line in lines), lines
+    assert any("1 records rejected" in line for line in lines), lines

@@ -195,3 +195,9 @@ def test_a_record_with_metadata_numbers_the_store_cannot_keep_is_rejected_alone(
     assert "'k'" in first.reason
     assert isinstance(second, LoadedDocument)
     assert second.metadata == {"k": 2**63 - 1}
+
+
+def test_a_record_takes_its_text_from_the_first_text_field_that_holds_text() -> None:
+    lines = '{"id": "a", "text": null, "content": "Quorum is a majority of members."}\n'
+    (doc,) = loaded(DocumentInput(lines, source="records.jsonl"))
+    assert (doc.id, doc.text) == ("a", "Quorum is a majority of members.")
