@@ -20,9 +20,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from api.answer_cache import (
     AnswerCache,
@@ -48,7 +45,7 @@ from api.settings import Settings
 from api.webhooks import RetryPolicy, URLGuard, WebhookDispatcher, WebhookRegistry
 from api.webhooks.delivery_queue import DeliveryQueue, InProcessDeliveryQueue, RedisDeliveryQueue
 from rag_core import RAGSystem
-from rag_core.conversation import REDIS_TIMEOUT_SECONDS
+from rag_core.redis_client import redis_client
 from ragkube_contract import api_image
 
 log = structlog.get_logger("api.app")
@@ -148,25 +145,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         schema.setdefault("components", {}).setdefault("schemas", {}).update(extra.get("$defs", {}))
         app.openapi_schema = schema
     return app.openapi_schema
-
-
-def redis_client(url: str) -> Redis[str]:
-    """The API's Redis client: text replies, bounded waits, and one immediate retry of a
-    command whose connection failed.
-
-    Without a socket timeout a hung Redis (accepting connections, never answering) held every
-    rate-limited request for ever; with it the rate limiter's REDIS_ERROR policy decides. After
-    a Redis restart every pooled connection is stale; without the retry the first command on
-    each fails (a webhook job claimed just then stays hidden for its whole lease). Timeouts
-    are not retried: that would only double the wait on a hung server.
-    """
-    return Redis.from_url(
-        url,
-        decode_responses=True,
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
-        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
-    )
 
 
 def create_app(settings: Settings, *, rag_system: RAGSystem | None = None) -> FastAPI:

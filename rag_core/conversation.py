@@ -15,8 +15,6 @@ from collections import OrderedDict
 from typing import Any, Protocol
 
 Turn = tuple[str, str]
-#: Bound on each Redis call, so an unreachable or frozen Redis costs a query little time.
-REDIS_TIMEOUT_SECONDS = 2.0
 logger = logging.getLogger(__name__)
 
 
@@ -64,23 +62,9 @@ class RedisMemory:
     """Turns kept in a Redis list per conversation, trimmed to N and expiring after the TTL."""
 
     def __init__(self, url: str, turns: int = 5, ttl_seconds: float = 3600.0) -> None:
-        import redis.asyncio
-        import redis.asyncio.retry
-        import redis.backoff
-        import redis.exceptions
+        from rag_core.redis_client import redis_client
 
-        self._redis: Any = redis.asyncio.Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-            # One immediate retry on a fresh connection: after a Redis restart every pooled
-            # connection is stale, and the first command on each would fail. Timeouts are not
-            # retried (that would double the wait on a hung server).
-            retry=redis.asyncio.retry.Retry(
-                redis.backoff.NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)
-            ),
-        )
+        self._redis: Any = redis_client(url)
         self._turns = turns
         self._ttl = max(1, int(ttl_seconds))
 

@@ -141,9 +141,9 @@ async def test_redis_outage_under_load(
 async def test_the_first_commands_after_a_redis_restart_succeed(tmp_path: Path) -> None:
     # Every pooled connection is stale after a restart. A command that failed on one had left
     # a webhook job it had just claimed hidden for its whole lease (tens of seconds).
-    from api.app import redis_client
     from api.webhooks.delivery_queue import DeliveryJob, RedisDeliveryQueue
     from rag_core.conversation import RedisMemory
+    from rag_core.redis_client import redis_client
 
     with redis_server(tmp_path) as redis:
         client = redis_client(redis.url)
