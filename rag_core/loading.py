@@ -326,12 +326,11 @@ def _load_records(
         for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
+            record_name = f"{name} line {number}"
             try:
-                records.append(
-                    (f"{name} line {number}", _parse_json(line, f"{name} line {number}"))
-                )
+                records.append((record_name, _parse_json(line, record_name)))
             except DocumentRejected as rejection:
-                records.append((f"{name} line {number}", rejection))
+                records.append((record_name, rejection))
     else:
         parsed = _parse_json(text, name)
         if isinstance(parsed, list):
@@ -362,7 +361,9 @@ def _record(document: DocumentInput, name: str, record: Any, single: bool) -> Lo
     try:
         if not isinstance(record, dict):
             raise DocumentRejected(name, "a JSON record must be an object")
-        _require_unicode(name, json.dumps(record, ensure_ascii=False))
+        text = json.dumps(record, sort_keys=True, ensure_ascii=False)
+        _require_unicode(name, text)
+        raw = text.encode("utf-8")
         body = next((record[k] for k in _TEXT_FIELDS if isinstance(record.get(k), str)), None)
         if not isinstance(body, str):
             raise DocumentRejected(name, "its record has no string 'text' or 'content' field")
@@ -383,7 +384,6 @@ def _record(document: DocumentInput, name: str, record: Any, single: bool) -> Lo
             metadata.update(
                 {k: v for k, v in extra.items() if isinstance(v, str | int | float | bool)}
             )
-        raw = json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8")
         if record_id is None:
             record_id = content_hash(raw)
         return _loaded(

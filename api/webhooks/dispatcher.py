@@ -110,7 +110,7 @@ class WebhookDispatcher:
         self._held: deque[_Event] = deque()
         # Jobs whose delivery step lost the queue midway: still leased in Redis, pushed back
         # as due as soon as Redis answers instead of waiting out their lease.
-        self._stranded: list[DeliveryJob] = []
+        self._stranded: deque[DeliveryJob] = deque()
 
     async def publish(self, event: str, data: dict[str, Any]) -> int:
         """Queue `event` for every webhook subscribed to it; returns how many were queued.
@@ -245,7 +245,7 @@ class WebhookDispatcher:
                 await self.queue.push(self._stranded[0], time.time())
             except (RedisError, OSError):
                 return
-            self._stranded.pop(0)
+            self._stranded.popleft()
 
     async def _deliver(self, job: DeliveryJob) -> None:
         hook = await self.registry.get(job.webhook_id)

@@ -22,6 +22,9 @@ import httpx
 import pytest
 
 from api.webhooks import verify_signature
+from api.webhooks.delivery_queue import DeliveryJob, RedisDeliveryQueue
+from rag_core.conversation import RedisMemory
+from rag_core.redis_client import redis_client
 from tests.support.api_harness import Api, ApiFactory, Receiver
 from tests.support.load import Load, wait_for
 from tests.support.services import redis_server
@@ -141,10 +144,6 @@ async def test_redis_outage_under_load(
 async def test_the_first_commands_after_a_redis_restart_succeed(tmp_path: Path) -> None:
     # Every pooled connection is stale after a restart. A command that failed on one had left
     # a webhook job it had just claimed hidden for its whole lease (tens of seconds).
-    from api.webhooks.delivery_queue import DeliveryJob, RedisDeliveryQueue
-    from rag_core.conversation import RedisMemory
-    from rag_core.redis_client import redis_client
-
     with redis_server(tmp_path) as redis:
         client = redis_client(redis.url)
         queue = RedisDeliveryQueue(client, "restart")
