@@ -36,7 +36,7 @@ from redis.exceptions import RedisError
 
 from api.metrics import Metrics
 from api.webhooks.delivery_queue import DeliveryJob, DeliveryQueue
-from api.webhooks.registry import WebhookRegistry
+from api.webhooks.registry import Webhook, WebhookRegistry
 from api.webhooks.signing import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -50,6 +50,14 @@ log = structlog.get_logger("api.webhooks")
 
 #: Events kept in memory while Redis is unreachable, before the oldest are dropped.
 MAX_HELD_EVENTS = 10_000
+
+
+@dataclass(frozen=True)
+class _QueueWrite:
+    """What the queue must record about a job: push it due at `due_at`, or (None) complete it."""
+
+    job: DeliveryJob
+    due_at: float | None
 
 
 @dataclass(frozen=True)
@@ -108,9 +116,8 @@ class WebhookDispatcher:
         self._stopping = False
         self._client: httpx.AsyncClient | None = None
         self._held: deque[_Event] = deque()
-        # Jobs whose delivery step lost the queue midway: still leased in Redis, pushed back
-        # as due as soon as Redis answers instead of waiting out their lease.
-        self._stranded: deque[DeliveryJob] = deque()
+        # Queue writes lost to a Redis failure midway through a delivery (see _attempt).
+        self._stranded: deque[_QueueWrite] = deque()
 
     async def publish(self, event: str, data: dict[str, Any]) -> int:
         """Queue `event` for every webhook subscribed to it; returns how many were queued.
@@ -228,86 +235,114 @@ class WebhookDispatcher:
                     await self._wake.wait()
 
     async def _attempt(self, job: DeliveryJob) -> None:
+        """Deliver one claimed job; a queue write lost to a Redis failure is kept for later.
+
+        The job stays leased in Redis (due again only after timeout + 30 s), so the write that
+        failed is made as soon as Redis answers: before the POST the job goes back unchanged;
+        after it, the attempt counts, a retry keeps its backoff, and a finished job (delivered
+        or dropped) is only completed, never delivered again or given an extra attempt.
+        """
         try:
-            await self._deliver(job)
+            hook = await self._deliverable(job)
         except (RedisError, OSError) as exc:
-            # The queue itself failed midway (before the POST, or while completing or
-            # rescheduling the job). Its lease would make it due again only after
-            # timeout + 30 s; it is pushed back as soon as Redis answers. A job whose POST had
-            # succeeded may so be delivered twice (at-least-once; receivers de-duplicate).
-            log.warning("webhook_queue_unavailable", error=str(exc), delivery_id=job.id)
-            self._stranded.append(job)
+            self._strand(_QueueWrite(job, time.time()), exc)
+            return
+        if hook is None:
+            return
+        attempt = job.next_attempt()
+        failure = await self._post(attempt, hook)
+        write = self._settle(attempt, hook, failure)
+        try:
+            await self._apply(write)
+        except (RedisError, OSError) as exc:
+            self._strand(write, exc)
+
+    def _strand(self, write: _QueueWrite, exc: Exception) -> None:
+        log.warning("webhook_queue_unavailable", error=str(exc), delivery_id=write.job.id)
+        self._stranded.append(write)
+
+    async def _apply(self, write: _QueueWrite) -> None:
+        if write.due_at is None:
+            await self.queue.complete(write.job.id)
+        else:
+            await self.queue.push(write.job, write.due_at)
 
     async def _requeue_stranded(self) -> None:
-        """Make stranded jobs due now, while the queue answers."""
+        """Make the queue writes lost to a Redis failure, while the queue answers."""
         while self._stranded:
             try:
-                await self.queue.push(self._stranded[0], time.time())
+                await self._apply(self._stranded[0])
             except (RedisError, OSError):
                 return
             self._stranded.popleft()
 
-    async def _deliver(self, job: DeliveryJob) -> None:
+    async def _deliverable(self, job: DeliveryJob) -> Webhook | None:
+        """The job's webhook, or None (job completed) when it is gone or its URL is refused."""
         hook = await self.registry.get(job.webhook_id)
         if hook is None:
             log.info("webhook_gone", delivery_id=job.id, webhook_id=job.webhook_id)
             await self.queue.complete(job.id)
-            return
+            return None
         try:
             await self.guard.check(hook.url)
         except UnsafeWebhookURL as exc:
             self.metrics.webhook_deliveries.labels(job.event, "refused").inc()
             log.error("webhook_refused", delivery_id=job.id, webhook_id=hook.id, reason=str(exc))
             await self.queue.complete(job.id)
-            return
-        attempt = job.next_attempt()
+            return None
+        return hook
+
+    async def _post(self, attempt: DeliveryJob, hook: Webhook) -> str | None:
+        """POST one signed attempt; None when the receiver took it, else why it failed."""
         timestamp = int(time.time())
-        body = job.body.encode()
+        body = attempt.body.encode()
         headers = {
             "Content-Type": "application/json",
             SIGNATURE_HEADER: sign(hook.secret, timestamp, body),
             TIMESTAMP_HEADER: str(timestamp),
-            EVENT_HEADER: job.event,
-            DELIVERY_HEADER: job.id,
+            EVENT_HEADER: attempt.event,
+            DELIVERY_HEADER: attempt.id,
         }
         assert self._client is not None
-        failure: str
         try:
             response = await self._client.post(hook.url, content=body, headers=headers)
-            if 200 <= response.status_code < 300:
-                self.metrics.webhook_deliveries.labels(job.event, "delivered").inc()
-                log.info(
-                    "webhook_delivered",
-                    delivery_id=job.id,
-                    webhook_id=hook.id,
-                    webhook_event=job.event,
-                    attempt=attempt.attempts,
-                )
-                await self.queue.complete(job.id)
-                return
-            failure = f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:
-            failure = f"{type(exc).__name__}: {exc}"
+            return f"{type(exc).__name__}: {exc}"
+        if 200 <= response.status_code < 300:
+            return None
+        return f"HTTP {response.status_code}"
+
+    def _settle(self, attempt: DeliveryJob, hook: Webhook, failure: str | None) -> _QueueWrite:
+        """Count and log an attempt's outcome; the queue write that records it."""
+        if failure is None:
+            self.metrics.webhook_deliveries.labels(attempt.event, "delivered").inc()
+            log.info(
+                "webhook_delivered",
+                delivery_id=attempt.id,
+                webhook_id=hook.id,
+                webhook_event=attempt.event,
+                attempt=attempt.attempts,
+            )
+            return _QueueWrite(attempt, None)
         if attempt.attempts >= self.retry.max_attempts:
-            self.metrics.webhook_deliveries.labels(job.event, "dropped").inc()
+            self.metrics.webhook_deliveries.labels(attempt.event, "dropped").inc()
             log.error(
                 "webhook_dropped",
-                delivery_id=job.id,
+                delivery_id=attempt.id,
                 webhook_id=hook.id,
-                webhook_event=job.event,
+                webhook_event=attempt.event,
                 attempts=attempt.attempts,
                 last_error=failure,
             )
-            await self.queue.complete(job.id)
-            return
+            return _QueueWrite(attempt, None)
         delay = self.retry.delay(attempt.attempts)
-        self.metrics.webhook_deliveries.labels(job.event, "retried").inc()
+        self.metrics.webhook_deliveries.labels(attempt.event, "retried").inc()
         log.warning(
             "webhook_retry",
-            delivery_id=job.id,
+            delivery_id=attempt.id,
             webhook_id=hook.id,
             attempt=attempt.attempts,
             retry_in_seconds=round(delay, 2),
             last_error=failure,
         )
-        await self.queue.push(attempt, time.time() + delay)
+        return _QueueWrite(attempt, time.time() + delay)

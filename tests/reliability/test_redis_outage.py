@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -27,11 +28,45 @@ from rag_core.conversation import RedisMemory
 from rag_core.redis_client import redis_client
 from tests.support.api_harness import Api, ApiFactory, Receiver
 from tests.support.load import Load, wait_for
-from tests.support.services import redis_server
+from tests.support.services import RedisServer, redis_server
 
 OUTAGE_SECONDS = 3.0
 #: How long a request may take while Redis hangs (accepts connections, never answers).
 HUNG_BOUND_SECONDS = 15.0
+
+
+def _stop_at(redis: RedisServer, attempt: int) -> Callable[[int], None]:
+    """A receiver hook that stops Redis just before answering the given attempt."""
+
+    def hook(number: int) -> None:
+        if number == attempt:
+            redis.stop()
+
+    return hook
+
+
+async def _announce(api: Api, receiver: Receiver, document_id: str, content: str) -> None:
+    """Subscribe the receiver to document.ingested, then ingest one document."""
+    subscribed = await api.client.post(
+        "/webhooks",
+        json={"url": receiver.url, "events": ["document.ingested"]},
+        headers=api.admin,
+    )
+    assert subscribed.status_code == 201, subscribed.text
+    response = await api.client.post(
+        "/documents",
+        json={"documents": [{"id": document_id, "content": content}]},
+        headers=api.svc,
+    )
+    assert response.status_code == 201, response.text
+
+
+async def _drained(api: Api) -> bool:
+    for _ in range(100):
+        if await api.services.webhooks.queue.pending() == 0:
+            return True
+        await asyncio.sleep(0.1)
+    return False
 
 
 def _action(api: Api, ingested: set[str]):  # type: ignore[no-untyped-def]
@@ -211,27 +246,52 @@ async def test_a_delivery_cut_off_by_a_redis_stop_resumes_when_redis_returns(
     # soon as Redis is back, not when that lease ends.
     with redis_server(tmp_path) as redis:
         async with make_api(redis_url=redis.url, webhook_backoff_max_seconds=0.5) as api:
-            await api.client.post(
-                "/webhooks",
-                json={"url": receiver.url, "events": ["document.ingested"]},
-                headers=api.admin,
-            )
             receiver.fail_first = 1
-            receiver.before_failing = redis.stop
-            response = await api.client.post(
-                "/documents",
-                json={"documents": [{"id": "cut", "content": "Announced despite the cut."}]},
-                headers=api.svc,
-            )
-            assert response.status_code == 201
+            receiver.before_answering = _stop_at(redis, attempt=1)
+            await _announce(api, receiver, "cut", "Announced despite the cut.")
             await wait_for(lambda: receiver.attempts >= 1, 10, "the first, failing attempt")
             await asyncio.sleep(1.0)  # the worker meets the stopped Redis
             redis.restart()
             await wait_for(lambda: bool(receiver.received), 15, "the retried delivery")
             (_, body), *_ = receiver.received
             assert json.loads(body)["data"]["document_id"] == "cut"
-            for _ in range(50):  # completed once the answer is read
-                if await api.services.webhooks.queue.pending() == 0:
-                    break
-                await asyncio.sleep(0.1)
-            assert await api.services.webhooks.queue.pending() == 0
+            assert await _drained(api), "completed once the answer is read"
+
+
+async def test_a_last_attempt_cut_off_by_a_redis_stop_gets_no_extra_attempt(
+    make_api: ApiFactory, receiver: Receiver, tmp_path: Path
+) -> None:
+    # Both allowed attempts fail, and Redis stops while the second is answered, so dropping
+    # the job cannot be recorded. When Redis is back the job is dropped, not attempted again.
+    with redis_server(tmp_path) as redis:
+        async with make_api(
+            redis_url=redis.url, webhook_max_attempts=2, webhook_backoff_max_seconds=0.2
+        ) as api:
+            receiver.fail_first = 2
+            receiver.before_answering = _stop_at(redis, attempt=2)
+            await _announce(api, receiver, "last", "Dropped after two attempts.")
+            await wait_for(lambda: receiver.attempts >= 2, 10, "both failing attempts")
+            await asyncio.sleep(1.0)  # the worker meets the stopped Redis
+            redis.restart()
+            assert await _drained(api), "the dropped job is forgotten once Redis answers"
+            await asyncio.sleep(1.0)  # time for an extra attempt, were one made
+            assert receiver.attempts == 2
+            assert receiver.received == []
+
+
+async def test_a_delivered_job_cut_off_by_a_redis_stop_is_not_delivered_again(
+    make_api: ApiFactory, receiver: Receiver, tmp_path: Path
+) -> None:
+    # Redis stops while the receiver takes the delivery, so completing the job fails. When
+    # Redis is back the job is completed, not delivered a second time.
+    with redis_server(tmp_path) as redis:
+        async with make_api(redis_url=redis.url) as api:
+            receiver.before_answering = _stop_at(redis, attempt=1)
+            await _announce(api, receiver, "once", "Delivered exactly once.")
+            await wait_for(lambda: bool(receiver.received), 10, "the delivery")
+            await asyncio.sleep(1.0)  # the worker meets the stopped Redis
+            redis.restart()
+            assert await _drained(api), "the delivered job is completed once Redis answers"
+            await asyncio.sleep(1.0)  # time for a second delivery, were one made
+            assert receiver.attempts == 1
+            assert len(receiver.received) == 1

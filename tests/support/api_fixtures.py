@@ -131,12 +131,13 @@ def receiver() -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             with state.lock:
                 state.attempts += 1
-                failing = state.attempts <= state.fail_first
+                attempt = state.attempts
+                failing = attempt <= state.fail_first
                 if not failing:
                     state.received.append((dict(self.headers.items()), body))
                     state.arrived.set()
-            if failing and state.before_failing is not None:
-                state.before_failing()
+            if state.before_answering is not None:
+                state.before_answering(attempt)
             self.send_response(state.status_when_failing if failing else 204)
             self.end_headers()
 

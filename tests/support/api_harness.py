@@ -96,5 +96,6 @@ class Receiver:
     attempts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     arrived: threading.Event = field(default_factory=threading.Event)
-    #: Called (in the server's thread) before each failing answer, for fault tests.
-    before_failing: Callable[[], None] | None = None
+    #: Called (in the server's thread) with the attempt's number before each answer, for
+    #: fault tests.
+    before_answering: Callable[[int], None] | None = None
