@@ -45,14 +45,41 @@ class ChunkingOptions:
 
 
 def token_spans(tokenizer: OffsetTokenizer, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
-    """Character span of every token of every text, in one batched tokenizer call."""
+    """Character span of every token of every text, in one batched tokenizer call.
+
+    A span the tokenizer could not split (see LONGEST_TOKEN_CHARS) counts as several tokens.
+    """
     if not texts:
         return []
     encoded = tokenizer(
         list(texts), add_special_tokens=False, return_offsets_mapping=True, verbose=False
     )
     mappings = encoded["offset_mapping"]  # type: ignore[index]
-    return [[(int(a), int(b)) for a, b in spans] for spans in mappings]
+    return [_bounded([(int(a), int(b)) for a, b in spans]) for spans in mappings]
+
+
+#: Longest character span counted as one token. A WordPiece tokenizer maps a "word" of over
+#: 100 characters (a base64 blob, a run of Thai, which has no spaces between words) to one
+#: [UNK] spanning all of it, so a chunk of N tokens could hold any amount of text.
+LONGEST_TOKEN_CHARS = 16
+#: Characters counted per token in such a span: about a word piece's length.
+CHARS_PER_LONG_TOKEN = 4
+
+
+def _bounded(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`spans` with each over-long span cut into word-piece-sized pieces."""
+    if all(end - start <= LONGEST_TOKEN_CHARS for start, end in spans):
+        return spans
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if end - start <= LONGEST_TOKEN_CHARS:
+            out.append((start, end))
+            continue
+        out.extend(
+            (piece, min(piece + CHARS_PER_LONG_TOKEN, end))
+            for piece in range(start, end, CHARS_PER_LONG_TOKEN)
+        )
+    return out
 
 
 def chunk_documents(

@@ -99,3 +99,25 @@ def test_text_without_breaks_is_still_cut_within_budget(embedder: LocalEmbedder)
 def test_impossible_options_are_refused(size: int, overlap: int) -> None:
     with pytest.raises(ValueError, match="chunk"):
         ChunkingOptions(size, overlap)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "aGVsbG8gd29ybGQ" * 400,  # one 6,000-character "word" (a base64 blob)
+        "ภาษาไทยไม่เว้นวรรคระหว่างคำ" * 200 + ". จบ",  # Thai: no spaces between words
+    ],
+    ids=["blob", "thai"],
+)
+def test_text_the_tokenizer_cannot_split_still_makes_bounded_chunks(
+    embedder: LocalEmbedder, text: str
+) -> None:
+    # The tokenizer maps a word of over 100 characters to one [UNK] token spanning all of it;
+    # counted as one token, the whole document would be one chunk of any length.
+    options = ChunkingOptions(chunk_size=64, chunk_overlap=8)
+    [chunks] = chunk_documents([document(text)], embedder.tokenizer, options)
+    assert len(chunks) > 1
+    assert max(len(chunk.text) for chunk in chunks) <= 64 * 4
+    assert chunks[0].text == text[: len(chunks[0].text)]
+    assert text.endswith(chunks[-1].text)
+    assert sum(len(chunk.text) for chunk in chunks) >= len(text)  # nothing left out
