@@ -17,9 +17,9 @@ from ragkube_operator.api_secret import api_secret
 from ragkube_operator.api_service import api_service
 from ragkube_operator.autoscaler import autoscaler
 from ragkube_operator.chroma_service import chroma_service
-from ragkube_operator.chroma_statefulset import chroma_statefulset
+from ragkube_operator.chroma_statefulset import chroma_statefulset, keep_live_claim
 from ragkube_operator.disruption_budget import disruption_budget
-from ragkube_operator.kubeapi import ObjectRef
+from ragkube_operator.kubeapi import ObjectRef, ref_of
 from ragkube_operator.models import RagDeployment, Webhook
 from ragkube_operator.network_policy import network_policy
 from ragkube_operator.prometheus_rule import prometheus_rule
@@ -108,3 +108,23 @@ def plan(
             labels.monitoring_name(rd.name),
         )
     return result
+
+
+def within_live_limits(
+    rd: RagDeployment, desired: Plan, live: Mapping[ObjectRef, Mapping[str, Any] | None]
+) -> tuple[Plan, list[str]]:
+    """`desired`, held back only where Kubernetes forbids changing the live children.
+
+    Returns the plan to apply and a sentence for each change held back. Applying a
+    forbidden change would fail the whole apply and leave every other change of the same
+    spec edit unapplied; holding back just that field keeps the rest converging.
+    """
+    problems = []
+    apply = []
+    for obj in desired.apply:
+        if obj["kind"] == "StatefulSet":
+            obj, problem = keep_live_claim(rd, obj, live.get(ref_of(obj)))
+            if problem is not None:
+                problems.append(problem)
+        apply.append(obj)
+    return Plan(apply=apply, delete=list(desired.delete)), problems

@@ -36,9 +36,14 @@ REASON_ALL_READY: Final = "AllComponentsReady"
 REASON_COMPONENTS_NOT_READY: Final = "ComponentsNotReady"
 REASON_ACCEPTED: Final = "Accepted"
 REASON_RAG_DEPLOYMENT_NOT_FOUND: Final = "RagDeploymentNotFound"
+REASON_OWNERSHIP_CONFLICT: Final = "OwnershipConflict"
+REASON_STORAGE_CHANGE_REJECTED: Final = "StorageChangeRejected"
+REASON_INVALID_SECRET: Final = "InvalidSecret"  # noqa: S105  (a reason)
 
 #: Reasons of `Reconciled=False` that waiting will not fix: the spec must change.
-PERMANENT_REASONS: Final = frozenset({REASON_INVALID_SPEC, REASON_APPLY_FAILED})
+PERMANENT_REASONS: Final = frozenset(
+    {REASON_INVALID_SPEC, REASON_APPLY_FAILED, REASON_STORAGE_CHANGE_REJECTED}
+)
 
 
 def find(conditions: Sequence[dict[str, Any]], type_: str) -> dict[str, Any] | None:

@@ -42,6 +42,9 @@ PLURALS: Final = {
     ("ragkube.dev/v1alpha1", "Webhook"): "webhooks",
 }
 _RETRYABLE_STATUS: Final = frozenset({401, 409, 429, 500, 502, 503, 504})
+#: A 500 that waiting cannot cure: server-side apply could not even build the patch from the
+#: applied object (duplicate keys in a list keyed by name, a value of the wrong type).
+_APPLY_BUILD_FAILURE: Final = "failed to create typed patch object"
 _DISCOVERY_TTL_SECONDS: Final = 30.0
 
 
@@ -91,6 +94,8 @@ def sorted_error(what: str, exc: Exception) -> kopf.TemporaryError | kopf.Perman
     """The kopf error a failed API call stands for: temporary (retry) or permanent."""
     if isinstance(exc, kubernetes.client.ApiException):
         message = f"{what}: {_reason(exc)}"
+        if exc.status == 500 and _APPLY_BUILD_FAILURE in message:
+            return kopf.PermanentError(message)
         if exc.status in _RETRYABLE_STATUS or exc.status == 0:
             return kopf.TemporaryError(message, delay=_retry_after(exc, 5.0))
         return kopf.PermanentError(message)
@@ -203,13 +208,20 @@ class KubeApi:
         items: list[dict[str, Any]] = result.get("items", [])
         return items
 
-    async def delete(self, ref: ObjectRef) -> bool:
-        """Delete the object (dependents in the background); False if it was already gone."""
+    async def delete(self, ref: ObjectRef, *, uid: str | None = None) -> bool:
+        """Delete the object (dependents in the background); False if it was already gone.
+
+        With `uid`, only that very object is deleted: one re-created under the same name
+        since it was read makes the call fail with a conflict (a temporary error).
+        """
+        body: dict[str, Any] = {"propagationPolicy": "Background"}
+        if uid is not None:
+            body["preconditions"] = {"uid": uid}
         result = await self._call(
             f"deleting {ref.kind} {ref.namespace}/{ref.name}",
             "DELETE",
             _object_path(ref),
-            body={"propagationPolicy": "Background"},
+            body=body,
             missing_ok=True,
         )
         return result is not None

@@ -124,8 +124,22 @@ class ApiSpec(SpecModel):
     resources: ResourceRequirements = Field(default_factory=_default_api_resources)
     autoscaling: Autoscaling = Field(default_factory=Autoscaling)
     cors: Cors = Field(default_factory=Cors)
-    env: list[EnvVar] = Field(default_factory=list, max_length=50)
+    # A list keyed by name, as in a Pod spec: the API server refuses a name given twice,
+    # which server-side apply of the Deployment could not merge.
+    env: list[EnvVar] = Field(
+        default_factory=list,
+        max_length=50,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _env_names_unique(self) -> ApiSpec:
+        names = [env.name for env in self.env]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"api.env names each variable once; given more than once: {twice}")
+        return self
 
 
 class EmbeddingsSpec(SpecModel):

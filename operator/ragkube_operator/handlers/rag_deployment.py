@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 import kopf
 import pydantic
 
+from ragkube_contract import api_image
 from ragkube_operator import conditions as cond
-from ragkube_operator import labels
+from ragkube_operator import labels, ownership, secret_keys
 from ragkube_operator.api_secret import generated_values
 from ragkube_operator.api_service import endpoint
-from ragkube_operator.children import plan
+from ragkube_operator.children import plan, within_live_limits
 from ragkube_operator.embeddings import embedding_dimension
 from ragkube_operator.handlers.status import update_status
-from ragkube_operator.kubeapi import ObjectRef
+from ragkube_operator.kubeapi import ObjectRef, ref_of
 from ragkube_operator.models import API_VERSION, RagDeployment, SecretKeyRef, Webhook
 from ragkube_operator.operator_state import OperatorState
 from ragkube_operator.status import with_workloads
@@ -49,6 +49,15 @@ def readable(error: pydantic.ValidationError) -> str:
     return "; ".join(problems)
 
 
+#: Where each variable of `api_image.SECRET_ENV` comes from instead of `spec.api.env`.
+_SECRET_ENV_SOURCES: Mapping[str, str] = {
+    "JWT_SECRET_KEY": "set spec.auth.jwtSecretRef instead",
+    "CHROMA_AUTH_TOKEN": "the operator generates it",
+    "OPENAI_API_KEY": "set spec.llm.apiKeySecretRef instead",
+    "REDIS_URL": "set spec.redis.urlSecretRef instead",
+}
+
+
 def spec_problems(rd: RagDeployment) -> list[str]:
     """Problems the CRD schema cannot catch but that make the spec unusable."""
     problems = []
@@ -57,6 +66,15 @@ def spec_problems(rd: RagDeployment) -> list[str]:
             f"spec.embeddings.model {rd.spec.embeddings.model!r} is not a model the operator "
             "knows the vector dimension of; set spec.embeddings.dimension"
         )
+    # The operator sets these from Secrets; a second entry of the same name in the
+    # container's env would make every apply of the Deployment fail.
+    for env in rd.spec.api.env:
+        if env.name in api_image.SECRET_ENV:
+            source = _SECRET_ENV_SOURCES.get(env.name, "the operator sets it from a Secret")
+            problems.append(
+                f"spec.api.env sets {env.name}, which the API reads from a Secret "
+                f"({source}); remove it from spec.api.env"
+            )
     return problems
 
 
@@ -72,11 +90,20 @@ def secret_refs(rd: RagDeployment) -> list[tuple[str, SecretKeyRef]]:
     return [(path, ref) for path, ref in candidates if ref is not None]
 
 
-async def secret_value(state: OperatorState, namespace: str, ref: SecretKeyRef) -> str | None:
-    """The clear-text value of a key of a Secret, or None when the Secret or key is missing."""
-    secret = await state.api.get(ObjectRef("v1", "Secret", namespace, ref.name))
-    encoded = ((secret or {}).get("data") or {}).get(ref.key)
-    return base64.b64decode(encoded).decode() if encoded is not None else None
+async def secret_of(
+    state: OperatorState, namespace: str, ref: SecretKeyRef
+) -> dict[str, Any] | None:
+    """The Secret a reference names, or None when it does not exist."""
+    return await state.api.get(ObjectRef("v1", "Secret", namespace, ref.name))
+
+
+async def read_all(
+    state: OperatorState, refs: Iterable[ObjectRef]
+) -> dict[ObjectRef, dict[str, Any] | None]:
+    """Each object as it is in the cluster now (None where it does not exist)."""
+    unique = list(dict.fromkeys(refs))
+    found = await asyncio.gather(*(state.api.get(ref) for ref in unique))
+    return dict(zip(unique, found, strict=True))
 
 
 async def webhooks_of(
@@ -93,10 +120,17 @@ async def webhooks_of(
             continue
         if hook.spec.rag_deployment_ref.name == rd_name:
             hooks.append(hook)
-    values = await asyncio.gather(
-        *(secret_value(state, namespace, hook.spec.secret_ref) for hook in hooks)
+    secrets = await asyncio.gather(
+        *(secret_of(state, namespace, hook.spec.secret_ref) for hook in hooks)
     )
-    keys = {hook.name: value for hook, value in zip(hooks, values, strict=True) if value}
+    keys = {}
+    for hook, secret in zip(hooks, secrets, strict=True):
+        try:
+            value = secret_keys.text_value(secret, hook.spec.secret_ref.key)
+        except secret_keys.SecretValueNotText:
+            continue  # the Webhook reports it as its own problem; it must not stop others
+        if value:
+            keys[hook.name] = value
     return hooks, keys
 
 
@@ -127,9 +161,13 @@ async def _report(
     await update_status(state.api, rd_ref(meta["namespace"], meta["name"]), change)
 
 
-async def _fail(state: OperatorState, body: Mapping[str, Any], reason: str, message: str) -> None:
+def _warn(state: OperatorState, body: Mapping[str, Any], reason: str, message: str) -> None:
     kopf.warn(as_body(body), reason=reason, message=message)
     state.metrics.errors.labels(KIND, reason).inc()
+
+
+async def _fail(state: OperatorState, body: Mapping[str, Any], reason: str, message: str) -> None:
+    _warn(state, body, reason, message)
     await _report(state, body, [(cond.RECONCILED, "False", reason, message)])
 
 
@@ -173,17 +211,18 @@ async def _reconcile(body: Mapping[str, Any], state: OperatorState) -> None:
         await _fail(state, body, cond.REASON_INVALID_SPEC, "; ".join(problems))
         return
     for path, ref in secret_refs(rd):
-        if await secret_value(state, rd.namespace, ref) is None:
-            message = (
-                f"{path} names key {ref.key!r} of Secret {rd.namespace}/{ref.name}, "
-                "which does not exist; create it."
-            )
+        message = secret_keys.missing(
+            path, rd.namespace, ref, await secret_of(state, rd.namespace, ref)
+        )
+        if message is not None:
             await _fail(state, body, cond.REASON_SECRET_NOT_FOUND, message)
             raise kopf.TemporaryError(message, delay=30)
 
     generated = await api.get(
         ObjectRef("v1", "Secret", rd.namespace, labels.api_secret_name(rd.name))
     )
+    if generated is not None and not ownership.owned_by(generated, rd.name):
+        generated = None  # someone else's Secret: not read as ours; reported as a conflict
     values = generated_values(rd, (generated or {}).get("data"))
     (hooks, keys), served = await asyncio.gather(
         webhooks_of(state, rd.namespace, rd.name),
@@ -192,6 +231,15 @@ async def _reconcile(body: Mapping[str, Any], state: OperatorState) -> None:
     desired = plan(
         rd, secret_values=values, webhooks=hooks, hmac_keys=keys, monitoring_served=served
     )
+    live = await read_all(state, [*(ref_of(obj) for obj in desired.apply), *desired.delete])
+    conflicts = ownership.conflicts(desired.apply, live, rd.name)
+    if conflicts:
+        message = " ".join(conflicts)
+        await _fail(state, body, cond.REASON_OWNERSHIP_CONFLICT, message)
+        # No watch sees the other object go (it has none of our labels): look again later.
+        raise kopf.TemporaryError(message, delay=30)
+    desired, refused = within_live_limits(rd, desired, live)
+    doomed = ownership.deletable(desired.delete, live, rd.name)
     kopf.adopt(desired.apply, owner=as_body(body))
     try:
         # Secrets first: the Deployment's config checksum covers the generated keys, and keys
@@ -201,7 +249,7 @@ async def _reconcile(body: Mapping[str, Any], state: OperatorState) -> None:
         others = [obj for obj in desired.apply if obj["kind"] != "Secret"]
         applied = [*await asyncio.gather(*(api.apply(obj) for obj in secrets))]
         applied += await asyncio.gather(*(api.apply(obj) for obj in others))
-        await asyncio.gather(*(api.delete(ref) for ref in desired.delete))
+        await asyncio.gather(*(api.delete(ref, uid=uid) for ref, uid in doomed))
     except kopf.PermanentError as error:
         await _fail(state, body, cond.REASON_APPLY_FAILED, str(error))
         raise
@@ -217,18 +265,20 @@ async def _reconcile(body: Mapping[str, Any], state: OperatorState) -> None:
     for gone in desired.delete:
         state.applied.pop((gone.kind, gone.namespace, gone.name), None)
 
+    reconciled: tuple[str, cond.ConditionStatus, str, str] = (
+        cond.RECONCILED,
+        "True",
+        cond.REASON_RECONCILED,
+        f"All {len(desired.apply)} child objects are applied.",
+    )
+    if refused:
+        message = " ".join(refused)
+        _warn(state, body, cond.REASON_STORAGE_CHANGE_REJECTED, message)
+        reconciled = (cond.RECONCILED, "False", cond.REASON_STORAGE_CHANGE_REJECTED, message)
     await _report(
         state,
         body,
-        [
-            (
-                cond.RECONCILED,
-                "True",
-                cond.REASON_RECONCILED,
-                f"All {len(desired.apply)} child objects are applied.",
-            ),
-            _monitoring_condition(rd, served),
-        ],
+        [reconciled, _monitoring_condition(rd, served)],
         extra={
             "endpoint": endpoint(rd),
             "embeddingModel": rd.spec.embeddings.model,

@@ -9,15 +9,16 @@ import kopf
 import pydantic
 
 from ragkube_operator import conditions as cond
+from ragkube_operator import ownership, secret_keys
 from ragkube_operator.handlers.rag_deployment import (
     as_body,
     rd_ref,
     readable,
-    secret_value,
+    secret_of,
     webhooks_of,
 )
 from ragkube_operator.handlers.status import update_status
-from ragkube_operator.kubeapi import ObjectRef
+from ragkube_operator.kubeapi import ObjectRef, ref_of
 from ragkube_operator.models import API_VERSION, RagDeployment, Webhook
 from ragkube_operator.operator_state import OperatorState
 from ragkube_operator.webhook_secret import webhook_secret
@@ -25,21 +26,32 @@ from ragkube_operator.webhook_secret import webhook_secret
 KIND = "Webhook"
 
 
-async def render(state: OperatorState, namespace: str, rd_name: str) -> bool:
-    """Re-render `<rd>-webhooks` from the current Webhooks; False if the RD is missing."""
+async def render(state: OperatorState, namespace: str, rd_name: str) -> tuple[str, str] | None:
+    """Re-render `<rd>-webhooks` from the current Webhooks.
+
+    Returns None when rendered (or left to the RagDeployment, whose spec is invalid), else
+    the reason and message of why it could not be.
+    """
     async with state.lock(namespace, rd_name):
         body = await state.api.get(rd_ref(namespace, rd_name))
         if body is None or body["metadata"].get("deletionTimestamp"):
-            return False
+            return (
+                cond.REASON_RAG_DEPLOYMENT_NOT_FOUND,
+                f"RagDeployment {namespace}/{rd_name} does not exist.",
+            )
         try:
             rd = RagDeployment.from_body(body)
         except pydantic.ValidationError:
-            return True  # the RagDeployment reports its own problem
+            return None  # the RagDeployment reports its own problem
         hooks, keys = await webhooks_of(state, namespace, rd_name)
         secret = webhook_secret(rd, hooks, keys)
+        existing = await state.api.get(ref_of(secret))
+        conflicts = ownership.conflicts([secret], {ref_of(secret): existing}, rd_name)
+        if conflicts:
+            return cond.REASON_OWNERSHIP_CONFLICT, " ".join(conflicts)
         kopf.adopt(secret, owner=as_body(body))
         await state.api.apply(secret)
-        return True
+        return None
 
 
 async def _accepted(
@@ -78,17 +90,29 @@ async def reconcile(body: Mapping[str, Any], state: OperatorState) -> None:
         await _accepted(state, body, "False", cond.REASON_INVALID_SPEC, readable(error))
         return
     ref = hook.spec.secret_ref
-    if await secret_value(state, hook.namespace, ref) is None:
-        message = (
-            f"spec.secretRef names key {ref.key!r} of Secret {hook.namespace}/{ref.name}, "
-            "which does not exist; create it."
-        )
+    secret = await secret_of(state, hook.namespace, ref)
+    message = secret_keys.missing("spec.secretRef", hook.namespace, ref, secret)
+    if message is not None:
         await _accepted(state, body, "False", cond.REASON_SECRET_NOT_FOUND, message)
         raise kopf.TemporaryError(message, delay=30)
+    try:
+        key = secret_keys.text_value(secret, ref.key)
+    except secret_keys.SecretValueNotText:
+        key = None
+    if not key:
+        message = (
+            f"spec.secretRef names key {ref.key!r} of Secret {hook.namespace}/{ref.name}, "
+            "whose value is empty or not UTF-8 text; a signing key must be non-empty text "
+            "(for example `openssl rand -hex 32`)."
+        )
+        await _accepted(state, body, "False", cond.REASON_INVALID_SECRET, message)
+        # The Secret has no watch here: look again later, as for a missing one.
+        raise kopf.TemporaryError(message, delay=30)
     rd_name = hook.spec.rag_deployment_ref.name
-    if not await render(state, hook.namespace, rd_name):
-        message = f"RagDeployment {hook.namespace}/{rd_name} does not exist."
-        await _accepted(state, body, "False", cond.REASON_RAG_DEPLOYMENT_NOT_FOUND, message)
+    problem = await render(state, hook.namespace, rd_name)
+    if problem is not None:
+        reason, message = problem
+        await _accepted(state, body, "False", reason, message)
         raise kopf.TemporaryError(message, delay=30)
     state.metrics.reconciles.labels(KIND, "success").inc()
     await _accepted(
