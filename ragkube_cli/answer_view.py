@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
+from ragkube_cli.output import terminal_safe
 from ragkube_client.models import Source
 
 SNIPPET_CHARS = 240
@@ -17,8 +19,8 @@ SNIPPET_CHARS = 240
 def source_label(source: Source) -> str:
     """`title — source` (or whichever of them the metadata has)."""
     metadata: dict[str, Any] = source.metadata
-    title = str(metadata.get("title") or "").strip()
-    origin = str(metadata.get("source") or metadata.get("document_id") or "").strip()
+    title = terminal_safe(str(metadata.get("title") or "")).strip()
+    origin = terminal_safe(str(metadata.get("source") or metadata.get("document_id") or "")).strip()
     if title and origin and title != origin:
         return f"{title} — {origin}"
     return title or origin or "(unnamed source)"
@@ -26,7 +28,7 @@ def source_label(source: Source) -> str:
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     """The passage on one line, cut at a word boundary."""
-    flat = " ".join(text.split())
+    flat = " ".join(terminal_safe(text).split())
     if len(flat) <= limit:
         return flat
     return flat[:limit].rsplit(" ", 1)[0] + " …"
@@ -56,6 +58,9 @@ def answer_view(
     """The whole answer: a panel with the text, then the sources."""
     subtitle = f"confidence {confidence:.2f}"
     if guardrails_triggered:
-        subtitle += " · guardrails: " + ", ".join(guardrails_triggered)
-    panel = Panel(Text(answer.strip()), title="Answer", subtitle=subtitle, expand=True)
+        # Panel reads a str subtitle as markup; the names come from the server.
+        subtitle += " · guardrails: " + escape(terminal_safe(", ".join(guardrails_triggered)))
+    panel = Panel(
+        Text(terminal_safe(answer).strip()), title="Answer", subtitle=subtitle, expand=True
+    )
     return Group(panel, sources_view(sources))

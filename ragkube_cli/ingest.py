@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -47,10 +49,19 @@ class FileOutcome:
     chunks: int = 0
     error: str | None = None
 
+    @property
+    def display_path(self) -> str:
+        """The path as text that can always be printed.
+
+        A name with bytes that are not UTF-8 reaches Python with surrogate escapes, which
+        no terminal or JSON encoder accepts; those bytes are shown as `\\xNN`.
+        """
+        return os.fsencode(self.path).decode("utf-8", "backslashreplace")
+
     def as_json(self) -> dict[str, Any]:
         """The outcome as `--json` prints it."""
         return {
-            "path": str(self.path),
+            "path": self.display_path,
             "ok": self.ok,
             "document_ids": self.document_ids,
             "chunks": self.chunks,
@@ -192,7 +203,9 @@ def run_with_progress(
             "ingest", total=sum(sizes.values()) or 1, done=0, files=len(files), current=""
         )
         for done, path in enumerate(files, start=1):
-            bar.update(task, current=path.name)
+            # The progress column reads rich markup: a file named "[/].md" must stay text.
+            name = os.fsencode(path.name).decode("utf-8", "backslashreplace")
+            bar.update(task, current=escape(name))
             outcome = ingest(path, sizes[path])
             outcomes.append(outcome)
             if on_outcome is not None:

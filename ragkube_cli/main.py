@@ -13,10 +13,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ragkube_cli import demo, token_store
-from ragkube_cli.connection import DEFAULT_URL, ApiKeyOption, TokenOption, UrlOption, client_for
-from ragkube_cli.output import fail, print_json, reported_errors
+from ragkube_cli.connection import (
+    DEFAULT_TIMEOUT,
+    DEFAULT_URL,
+    ApiKeyOption,
+    TimeoutOption,
+    TokenOption,
+    UrlOption,
+    client_for,
+)
+from ragkube_cli.output import fail, one_line, print_json, reported_errors, terminal_safe
 
 app = typer.Typer(
     name="ragkube",
@@ -108,6 +117,7 @@ def ingest(
     url: UrlOption = DEFAULT_URL,
     api_key: ApiKeyOption = None,
     token: TokenOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
     metadata: Annotated[
         list[str] | None,
         typer.Option("--metadata", "-m", help="KEY=VALUE stored with every document (repeatable)."),
@@ -156,7 +166,10 @@ def ingest(
                 hint="Check CHROMA_HOST / CHROMA_PORT, or unset them for the embedded store.",
             )
     else:
-        with client_for(url, api_key, token) as client, reported_errors(url):
+        with (
+            client_for(url, api_key, token, timeout) as client,
+            reported_errors(url, [api_key, token]),
+        ):
             outcomes = ingestion.run_with_progress(
                 files,
                 ingestion.api_ingestor(client, extra),
@@ -182,7 +195,11 @@ def ingest(
         if failed:
             console.print(f"[bold red]{len(failed)} failed:[/]")
             for outcome in failed:
-                console.print(f"  [red]✗[/] {outcome.path}: {outcome.error}", highlight=False)
+                console.print(
+                    f"  [red]✗[/] {escape(outcome.display_path)}: "
+                    f"{escape(one_line(outcome.error or 'failed'))}",
+                    highlight=False,
+                )
     if failed:
         raise typer.Exit(1)
 
@@ -196,6 +213,7 @@ def query(
     url: UrlOption = DEFAULT_URL,
     api_key: ApiKeyOption = None,
     token: TokenOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
     max_results: Annotated[int, typer.Option(min=1, max=20, help="Sources to return.")] = 5,
     mode: Annotated[
         str | None,
@@ -217,7 +235,10 @@ def query(
         raise typer.BadParameter("choose hybrid, dense or lexical", param_hint="--mode")
     options: dict[str, Any] = {"max_results": max_results, "threshold": threshold, "mode": mode}
     console = out()
-    with client_for(url, api_key, token) as client, reported_errors(url):
+    with (
+        client_for(url, api_key, token, timeout) as client,
+        reported_errors(url, [api_key, token]),
+    ):
         if not stream or json_output:
             response = client.query(question, **options)
             if json_output:
@@ -238,7 +259,7 @@ def query(
             if isinstance(event, SourcesEvent):
                 sources = event.sources
             elif isinstance(event, TokenEvent):
-                console.print(event.text, end="", markup=False, highlight=False)
+                console.print(terminal_safe(event.text), end="", markup=False, highlight=False)
             elif isinstance(event, FinalEvent):
                 final = event
         console.print()
@@ -263,6 +284,7 @@ def login(
         ),
     ],
     url: UrlOption = DEFAULT_URL,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
     scope: Annotated[
         list[str] | None,
         typer.Option("--scope", help="Ask for only these scopes (repeatable).", show_default=False),
@@ -270,9 +292,10 @@ def login(
     json_output: JsonOption = False,
 ) -> None:
     """Log in with a username and password; the token is saved for later commands."""
-    from ragkube_client import RagkubeClient
-
-    with RagkubeClient(url) as client, reported_errors(url):
+    with (
+        client_for(url, None, None, timeout, use_saved_token=False) as client,
+        reported_errors(url, [password]),
+    ):
         issued = client.login(username, password, scopes=scope)
     stored = token_store.save(url, issued.access_token, issued.expires_in, issued.scopes)
     if json_output:

@@ -10,7 +10,9 @@ with RagkubeClient("http://localhost:8000", api_key="rk_...") as client:
 from ragkube_client.async_client import AsyncRagkubeClient
 from ragkube_client.errors import (
     ApiConnectionError,
+    ApiTimeoutError,
     AuthenticationError,
+    InvalidResponseError,
     NotFoundError,
     PermissionDeniedError,
     RagkubeError,
@@ -40,6 +42,7 @@ from ragkube_client.webhook_signature import verify_webhook_signature
 
 __all__ = [
     "ApiConnectionError",
+    "ApiTimeoutError",
     "AsyncRagkubeClient",
     "AuthenticationError",
     "Document",
@@ -48,6 +51,7 @@ __all__ = [
     "FinalEvent",
     "IngestResponse",
     "IngestResult",
+    "InvalidResponseError",
     "NotFoundError",
     "PermissionDeniedError",
     "QueryResponse",

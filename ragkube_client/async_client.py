@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -11,7 +12,7 @@ from typing import Any
 import httpx
 
 from ragkube_client import payloads
-from ragkube_client.errors import ApiConnectionError, error_from_response
+from ragkube_client.errors import error_from_response
 from ragkube_client.models import (
     Document,
     DocumentIn,
@@ -28,8 +29,18 @@ from ragkube_client.models import (
     Webhook,
     WebhookCreated,
 )
+from ragkube_client.responses import (
+    BodyReader,
+    Reply,
+    check_base_url,
+    check_event_stream,
+    parse,
+    parse_list,
+    safe_url,
+    transport_error,
+)
 from ragkube_client.retry import RetryPolicy, parse_retry_after
-from ragkube_client.sse import SSEDecoder, to_stream_event
+from ragkube_client.sse import EventStreamReader
 
 
 class AsyncRagkubeClient:
@@ -37,7 +48,12 @@ class AsyncRagkubeClient:
 
     Authenticate with `api_key=` (sent as `X-API-Key`), `token=` (a JWT, sent as a bearer
     token), or call `login(username, password)` to obtain and use a token. 429 and 503
-    answers are retried per `retry`; every other failure raises a `RagkubeError` subclass.
+    answers are retried per `retry`; every other failure raises a `RagkubeError` subclass,
+    including answers that are not what the API promises (`InvalidResponseError`).
+
+    `timeout` (seconds) bounds connecting, each read, and reading the whole body of a call
+    that does not stream; a stream may run longer but fails when no data arrives for `timeout`.
+    A malformed `base_url` or credential raises ValueError here, before any call.
     Use it as an async context manager, or await `close()`.
     """
 
@@ -52,11 +68,16 @@ class AsyncRagkubeClient:
         headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        if not timeout > 0:
+            raise ValueError("timeout must be a positive number of seconds")
+        payloads.credential(api_key, "API key")
+        payloads.credential(token, "token")
         self.api_key = api_key
         self.token = token
         self.retry = retry or RetryPolicy()
+        self.timeout = timeout
         self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
+            base_url=check_base_url(base_url),
             timeout=timeout,
             headers={"User-Agent": payloads.USER_AGENT, **(headers or {})},
             transport=transport,
@@ -84,30 +105,48 @@ class AsyncRagkubeClient:
         """The server's base URL."""
         return str(self._http.base_url)
 
-    async def _request(
-        self, method: str, path: str, *, retry: bool = True, **kwargs: Any
-    ) -> httpx.Response:
+    async def _request(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> Reply:
         attempt = 0
         while True:
             headers = payloads.auth_headers(self.api_key, self.token)
-            try:
-                response = await self._http.request(method, path, headers=headers, **kwargs)
-            except httpx.TransportError as exc:
-                raise ApiConnectionError(f"cannot reach {self.base_url}: {exc}") from exc
-            if response.is_success:
-                return response
-            delay = (
-                self.retry.delay(attempt, response.status_code, response.headers) if retry else None
-            )
+            reply = await self._send(method, path, headers, kwargs)
+            if 200 <= reply.status_code < 300:
+                return reply
+            delay = self.retry.delay(attempt, reply.status_code, reply.headers) if retry else None
             if delay is None:
                 raise error_from_response(
-                    response.status_code,
-                    response.headers,
-                    response.content,
-                    parse_retry_after(response.headers.get("retry-after")),
+                    reply.status_code,
+                    reply.headers,
+                    reply.content,
+                    parse_retry_after(reply.headers.get("retry-after")),
                 )
             await asyncio.sleep(delay)
             attempt += 1
+
+    async def _send(
+        self, method: str, path: str, headers: dict[str, str], kwargs: dict[str, Any]
+    ) -> Reply:
+        """One attempt: the whole answer, its body read within the size limit and the timeout."""
+        try:
+            request = self._http.build_request(method, path, headers=headers, **kwargs)
+            response = await self._http.send(request, stream=True)
+            try:
+                body = BodyReader(
+                    success=response.is_success,
+                    timeout=self.timeout,
+                    url=self.base_url,
+                    # From the headers on: the server's work before answering (a large
+                    # ingestion) is bounded per read by httpx, not by this deadline.
+                    started=time.monotonic(),
+                )
+                async for chunk in response.aiter_bytes():
+                    if not body.add(chunk):
+                        break
+                return Reply(response.status_code, response.headers, body.content)
+            finally:
+                await response.aclose()
+        except httpx.RequestError as exc:
+            raise transport_error(exc, self.base_url, self.timeout) from exc
 
     # --- authentication -------------------------------------------------------------------
 
@@ -118,7 +157,7 @@ class AsyncRagkubeClient:
         response = await self._request(
             "POST", "/auth/login", data=payloads.login_form(username, password, scopes)
         )
-        token = Token.model_validate_json(response.content)
+        token = parse(Token, response)
         self.token, self.api_key = token.access_token, None
         return token
 
@@ -146,7 +185,7 @@ class AsyncRagkubeClient:
             mode=mode,
         )
         response = await self._request("POST", "/query", json=body)
-        return QueryResponse.model_validate_json(response.content)
+        return parse(QueryResponse, response)
 
     async def query_stream(
         self,
@@ -184,27 +223,34 @@ class AsyncRagkubeClient:
                     "POST", "/query/stream", json=body, headers=headers
                 ) as response:
                     if not response.is_success:
-                        content = await response.aread()
+                        error_body = BodyReader(
+                            success=False,
+                            timeout=self.timeout,
+                            url=self.base_url,
+                            started=time.monotonic(),
+                        )
+                        async for chunk in response.aiter_bytes():
+                            if not error_body.add(chunk):
+                                break
                         delay = self.retry.delay(attempt, response.status_code, response.headers)
                         if delay is None:
                             raise error_from_response(
                                 response.status_code,
                                 response.headers,
-                                content,
+                                error_body.content,
                                 parse_retry_after(response.headers.get("retry-after")),
                             )
                     else:
-                        decoder = SSEDecoder()
+                        check_event_stream(response.headers, self.base_url)
+                        reader = EventStreamReader(safe_url(self.base_url))
                         async for line in response.aiter_lines():
-                            raw = decoder.feed(line)
-                            if raw is None:
-                                continue
-                            event = to_stream_event(raw)
+                            event = reader.feed(line)
                             if event is not None:
                                 yield event
+                        reader.finish()
                         return
-            except httpx.TransportError as exc:
-                raise ApiConnectionError(f"cannot reach {self.base_url}: {exc}") from exc
+            except httpx.RequestError as exc:
+                raise transport_error(exc, self.base_url, self.timeout) from exc
             await asyncio.sleep(delay)
             attempt += 1
 
@@ -223,7 +269,7 @@ class AsyncRagkubeClient:
         response = await self._request(
             "POST", "/documents", json=payloads.documents_body(documents)
         )
-        return IngestResponse.model_validate_json(response.content)
+        return parse(IngestResponse, response)
 
     async def ingest_files(
         self,
@@ -233,19 +279,19 @@ class AsyncRagkubeClient:
         """Upload files (text, Markdown, HTML, PDF, JSON); per-file results."""
         files, data = payloads.files_form(paths, metadata)
         response = await self._request("POST", "/documents", files=files, data=data)
-        return IngestResponse.model_validate_json(response.content)
+        return parse(IngestResponse, response)
 
     async def list_documents(self, *, offset: int = 0, limit: int = 50) -> DocumentPage:
         """One page of stored documents."""
         response = await self._request(
             "GET", "/documents", params={"offset": offset, "limit": limit}
         )
-        return DocumentPage.model_validate_json(response.content)
+        return parse(DocumentPage, response)
 
     async def get_document(self, document_id: str) -> Document:
         """One stored document; `NotFoundError` when there is none."""
         response = await self._request("GET", f"/documents/{payloads.path_segment(document_id)}")
-        return Document.model_validate_json(response.content)
+        return parse(Document, response)
 
     async def delete_document(self, document_id: str) -> None:
         """Remove a document and its chunks; `NotFoundError` when there is none."""
@@ -264,12 +310,12 @@ class AsyncRagkubeClient:
         """Subscribe `url` to `events`; the result holds the signing secret (shown once)."""
         body = payloads.webhook_body(url, events, secret, description)
         response = await self._request("POST", "/webhooks", json=body)
-        return WebhookCreated.model_validate_json(response.content)
+        return parse(WebhookCreated, response)
 
     async def list_webhooks(self) -> list[Webhook]:
         """Every webhook of the deployment (runtime and operator-managed)."""
         response = await self._request("GET", "/webhooks")
-        return [Webhook.model_validate(item) for item in response.json()]
+        return parse_list(Webhook, response)
 
     async def delete_webhook(self, webhook_id: str) -> None:
         """Remove a runtime webhook."""
@@ -279,16 +325,12 @@ class AsyncRagkubeClient:
 
     async def health(self) -> Health:
         """Liveness (no retries)."""
-        return Health.model_validate_json(
-            (await self._request("GET", "/health", retry=False)).content
-        )
+        return parse(Health, await self._request("GET", "/health", retry=False))
 
     async def ready(self) -> Readiness:
         """Readiness; `ServerError` (with `details`) when a check fails. No retries."""
-        return Readiness.model_validate_json(
-            (await self._request("GET", "/ready", retry=False)).content
-        )
+        return parse(Readiness, await self._request("GET", "/ready", retry=False))
 
     async def stats(self) -> Stats:
         """Collection statistics."""
-        return Stats.model_validate_json((await self._request("GET", "/stats")).content)
+        return parse(Stats, await self._request("GET", "/stats"))

@@ -8,8 +8,12 @@ can `except NotFoundError` instead of comparing status codes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
+
+#: The most of a non-envelope error body quoted in a message; enough to recognise it.
+_QUOTED_BODY_CHARS = 300
 
 
 class RagkubeError(Exception):
@@ -44,6 +48,19 @@ class RagkubeError(Exception):
 
 class ApiConnectionError(RagkubeError):
     """The server could not be reached, or the connection broke."""
+
+
+class ApiTimeoutError(ApiConnectionError):
+    """The server did not answer (or finish answering) within the client's timeout."""
+
+
+class InvalidResponseError(RagkubeError):
+    """The server answered, but not as the API promises: not JSON, or missing fields.
+
+    Usually something between the client and the API (a proxy, a login page, another
+    service on that port) answered instead; `status_code` and `request_id` say what it
+    sent, when it said.
+    """
 
 
 class AuthenticationError(RagkubeError):
@@ -86,6 +103,11 @@ def _class_for(status_code: int) -> type[RagkubeError]:
     return RagkubeError
 
 
+def _text(value: Any) -> str | None:
+    """`value` when it is a non-empty string (a hostile body may put anything anywhere)."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def error_from_envelope(
     body: Mapping[str, Any],
     status_code: int | None,
@@ -94,18 +116,34 @@ def error_from_envelope(
     retry_after: float | None = None,
 ) -> RagkubeError:
     """The exception an error envelope describes (status decides the class when known)."""
-    code = str(body.get("error") or "error")
+    code = _text(body.get("error")) or "error"
     if status_code is None:
         status_code = 429 if code == "rate_limited" else 500
     cls = _class_for(status_code)
+    envelope_request_id = body.get("request_id")
     return cls(
-        str(body.get("message") or code),
+        _text(body.get("message")) or code,
         status_code=status_code,
         error=code,
-        request_id=str(body["request_id"]) if body.get("request_id") else request_id,
+        request_id=str(envelope_request_id) if envelope_request_id else request_id,
         details=body.get("details"),
         retry_after=retry_after,
     )
+
+
+def summarise_body(content: bytes) -> str:
+    """A non-envelope body as one short line: an HTML page's title, else its text."""
+    text = content.decode("utf-8", "replace")
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    if title:
+        text = title.group(1)
+    elif "<" in text and ">" in text:
+        # A proxy's error page: its tags say nothing to a person reading the message.
+        text = re.sub(r"<[^>]*>", " ", text)
+    flat = " ".join(text.split())
+    if len(flat) > _QUOTED_BODY_CHARS:
+        flat = flat[:_QUOTED_BODY_CHARS] + " …"
+    return flat
 
 
 def error_from_response(
@@ -114,13 +152,34 @@ def error_from_response(
     content: bytes,
     retry_after: float | None = None,
 ) -> RagkubeError:
-    """The exception for a failed HTTP response, read from its envelope when it has one."""
+    """The exception for a failed HTTP response, read from its envelope when it has one.
+
+    Anything else (a proxy's HTML page, an empty body, another framework's JSON) still
+    gives the class its status implies, with a one-line message.
+    """
     request_id = headers.get("x-request-id")
+    if 300 <= status_code < 400:
+        # Redirects are not followed: that would send the credentials on to wherever the
+        # server points. Say where it pointed, so the caller can fix the base URL.
+        location = headers.get("location")
+        return RagkubeError(
+            f"the server redirected to {location}; use that address as the base URL"
+            if location
+            else f"the server answered with a redirect (HTTP {status_code})",
+            status_code=status_code,
+            error="redirect",
+            request_id=request_id,
+        )
     try:
         body = json.loads(content) if content else None
     except (ValueError, UnicodeDecodeError):
         body = None
     if not isinstance(body, dict) or "error" not in body:
-        text = content.decode("utf-8", "replace").strip()[:500]
-        body = {"error": "http_error", "message": text or f"HTTP {status_code}"}
+        stated: str | None = None
+        if isinstance(body, dict):
+            stated = _text(body.get("detail")) or _text(body.get("message"))
+        body = {
+            "error": "http_error",
+            "message": stated or summarise_body(content) or f"HTTP {status_code}",
+        }
     return error_from_envelope(body, status_code, request_id=request_id, retry_after=retry_after)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,44 @@ USER_AGENT = "ragkube-python"
 MAX_FILES_PER_REQUEST = 50
 
 
+def credential(value: str | None, what: str) -> str | None:
+    """`value` without surrounding whitespace; ValueError if a header cannot carry it.
+
+    A key read from a file or a Secret often ends in a newline. Left in, httpx refuses the
+    header with an error that quotes it (putting the secret into logs), or, for non-ASCII
+    text, fails with a bare UnicodeEncodeError. The message never repeats the value.
+    """
+    if value is None:
+        return None
+    cleaned = value.strip()
+    if not cleaned:
+        return None
+    if not all("!" <= char <= "~" for char in cleaned):
+        raise ValueError(
+            f"the {what} contains characters an HTTP header cannot carry "
+            "(spaces, control or non-ASCII characters); check how it was copied"
+        )
+    return cleaned
+
+
 def auth_headers(api_key: str | None, token: str | None) -> dict[str, str]:
     """`X-API-Key` for an API key, `Authorization: Bearer` for a token (the key wins)."""
+    api_key = credential(api_key, "API key")
     if api_key:
         return {"X-API-Key": api_key}
+    token = credential(token, "token")
     if token:
         return {"Authorization": f"Bearer {token}"}
     return {}
+
+
+def upload_name(path: Path) -> str:
+    """The file name sent with an upload, always valid UTF-8.
+
+    A name with bytes that are not UTF-8 (common on old archives) reaches Python with
+    surrogate escapes, which httpx cannot encode; the bad bytes are sent as `\\xNN`.
+    """
+    return os.fsencode(path.name).decode("utf-8", "backslashreplace")
 
 
 def query_body(
@@ -75,7 +107,7 @@ def files_form(
     for item in paths:
         path = Path(item)
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        files.append(("files", (path.name, path.read_bytes(), content_type)))
+        files.append(("files", (upload_name(path), path.read_bytes(), content_type)))
     data = {"metadata": json.dumps(dict(metadata))} if metadata else {}
     return files, data
 

@@ -10,21 +10,27 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+#: delta-seconds (RFC 9110 allows digits only; a fraction is tolerated).
+_DELTA_SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")
+
 
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After value (delta-seconds or an HTTP date)."""
+    """Seconds to wait from a Retry-After value (delta-seconds or an HTTP date).
+
+    None for anything else: a negative number, "nan", "inf" or prose are not waits, and
+    treating them as 0 would retry at once, hammering a server that asked for a pause.
+    """
     if value is None:
         return None
     text = value.strip()
     if not text:
         return None
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
+    if _DELTA_SECONDS.fullmatch(text):
+        return float(text)
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError):

@@ -10,8 +10,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ragkube_client.errors import RagkubeError, error_from_envelope
+import pydantic
+
+from ragkube_client.errors import (
+    ApiConnectionError,
+    InvalidResponseError,
+    error_from_envelope,
+)
 from ragkube_client.models import FinalEvent, SourcesEvent, StreamEvent, TokenEvent
+
+_EVENT_MODELS: dict[str, type[SourcesEvent] | type[TokenEvent] | type[FinalEvent]] = {
+    "sources": SourcesEvent,
+    "token": TokenEvent,
+    "final": FinalEvent,
+}
 
 
 @dataclass(frozen=True)
@@ -56,17 +68,67 @@ class SSEDecoder:
 
 
 def to_stream_event(raw: ServerSentEvent) -> StreamEvent | None:
-    """The typed event, None for event types this SDK does not know; raises for `error`."""
+    """The typed event, None for event types this SDK does not know; raises for `error`.
+
+    An `error` event raises the error it describes (a `ServerError` when it describes
+    nothing usable); an event whose data is not the promised JSON object raises
+    `InvalidResponseError`.
+    """
+    model = _EVENT_MODELS.get(raw.event)
+    if model is None and raw.event != "error":
+        return None
     try:
         data = json.loads(raw.data) if raw.data else {}
-    except ValueError as exc:
-        raise RagkubeError(f"The server sent a malformed {raw.event!r} event.") from exc
+    except ValueError:
+        data = None
     if raw.event == "error":
+        if not isinstance(data, dict) or not data:
+            data = {"error": "stream_error", "message": "the server reported an error mid-stream"}
         raise error_from_envelope(data, None)
-    if raw.event == "sources":
-        return SourcesEvent.model_validate(data)
-    if raw.event == "token":
-        return TokenEvent.model_validate(data)
-    if raw.event == "final":
-        return FinalEvent.model_validate(data)
-    return None
+    assert model is not None
+    if not isinstance(data, dict):
+        raise InvalidResponseError(
+            f"The server sent a malformed {raw.event!r} event.", error="invalid_response"
+        )
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise InvalidResponseError(
+            f"The server sent a malformed {raw.event!r} event.", error="invalid_response"
+        ) from exc
+
+
+class EventStreamReader:
+    """Lines of a query stream in, typed events out; knows whether the stream finished.
+
+    The API ends every stream with a `final` or an `error` event, so a stream that stops
+    before either was cut (a proxy's timeout, a restarted pod); `finish` says so instead
+    of letting a partial answer pass for a whole one.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._decoder = SSEDecoder()
+        self._url = url
+        self.finished = False
+
+    def feed(self, line: str) -> StreamEvent | None:
+        """Take one line; the typed event it completes, if any."""
+        raw = self._decoder.feed(line)
+        if raw is None:
+            return None
+        if self.finished:
+            return None
+        event = to_stream_event(raw)
+        if event is not None and event.type == "final":
+            self.finished = True
+        return event
+
+    def finish(self) -> None:
+        """At the end of the body: ApiConnectionError unless the final event arrived."""
+        # An event left without its closing blank line is discarded, as the standard says.
+        if self.finished:
+            return
+        raise ApiConnectionError(
+            f"the answer stream from {self._url} ended before its final event; "
+            "the connection was probably cut"
+        )

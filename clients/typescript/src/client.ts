@@ -1,6 +1,13 @@
 /** `RagkubeClient`: the ragkube API over the global `fetch`. */
 
-import { ApiConnectionError, RagkubeError, errorFromResponse } from "./errors.js";
+import {
+  ApiConnectionError,
+  ApiTimeoutError,
+  InvalidResponseError,
+  RagkubeError,
+  errorFromResponse,
+  summariseBody,
+} from "./errors.js";
 import type {
   Document,
   DocumentIn,
@@ -19,7 +26,7 @@ import type {
   WebhookCreated,
 } from "./models.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, parseRetryAfter, retryDelay } from "./retry.js";
-import { SSEDecoder, lines, toStreamEvent } from "./sse.js";
+import { EventStreamReader, lines } from "./sse.js";
 
 export interface ClientOptions {
   /** Sent as `X-API-Key`. */
@@ -28,7 +35,10 @@ export interface ClientOptions {
   token?: string;
   /** Retries of 429 and 503 answers; merged over the defaults. */
   retry?: Partial<RetryPolicy>;
-  /** Per-request timeout in milliseconds (not applied to reading a stream); default 60 s. */
+  /**
+   * Milliseconds a call may take, answer included (default 60 s). A stream may run
+   * longer, but fails when nothing arrives for this long.
+   */
   timeoutMs?: number;
   headers?: Record<string, string>;
   /** A fetch implementation; the global one by default. */
@@ -48,6 +58,143 @@ interface RequestSpec {
 
 const sleep = (seconds: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+
+/** The largest successful answer read; the API's biggest (a page of documents) is far less. */
+export const MAX_RESPONSE_BYTES = 64 * 2 ** 20;
+/** The most of an error body read: an envelope is small, a proxy's page is only quoted. */
+export const MAX_ERROR_BYTES = 64 * 2 ** 10;
+
+/** `url` without a user name or password, fit for messages and logs. */
+export function safeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === "" && parsed.password === "") return url;
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.toString().replace(/\/+$/, "");
+  } catch {
+    return "(an invalid URL)";
+  }
+}
+
+/**
+ * `baseUrl` without trailing slashes; throws unless it is an http(s) URL with a host.
+ * Checked up front so that "localhost:8000" fails here, not as an unreachable server.
+ */
+function checkBaseUrl(baseUrl: string): string {
+  const url = baseUrl.trim().replace(/\/+$/, "");
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new RagkubeError(`the base URL '${safeUrl(url)}' is not a valid URL`);
+  }
+  if (parsed.username !== "" || parsed.password !== "") {
+    // fetch refuses such URLs with a message that quotes them, password included.
+    throw new RagkubeError(
+      `the base URL '${safeUrl(url)}' must not contain a user name or password; pass apiKey or token instead`,
+    );
+  }
+  if ((parsed.protocol !== "http:" && parsed.protocol !== "https:") || parsed.hostname === "") {
+    throw new RagkubeError(
+      `the base URL '${safeUrl(url)}' must start with http:// or https:// and name a host, e.g. http://127.0.0.1:8000`,
+    );
+  }
+  return url;
+}
+
+/**
+ * A credential without surrounding whitespace; throws if a header cannot carry it. A key
+ * read from a file often ends in a newline; fetch would refuse it with a message quoting
+ * the key. This message never repeats the value.
+ */
+function credential(value: string | undefined, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  const cleaned = value.trim();
+  if (cleaned === "") return undefined;
+  if (!/^[\x21-\x7e]+$/.test(cleaned)) {
+    throw new RagkubeError(
+      `the ${what} contains characters an HTTP header cannot carry (spaces, control or non-ASCII characters); check how it was copied`,
+    );
+  }
+  return cleaned;
+}
+
+/** Why a fetch failed, in words: undici hides the reason ("ECONNREFUSED") behind "fetch failed". */
+function describe(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const inner = cause.cause;
+  if (inner instanceof Error && inner.message) return inner.message;
+  return cause.message || String(cause);
+}
+
+/**
+ * Aborts a request after `ms` without progress: for a plain call the whole call (never
+ * kicked), for a stream the wait for each next piece (kicked as data arrives).
+ */
+class Watchdog {
+  private readonly controller = new AbortController();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  fired = false;
+
+  constructor(private readonly ms: number) {
+    this.kick();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  kick(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.fired = true;
+      this.controller.abort(new DOMException("the ragkube API did not answer in time", "TimeoutError"));
+    }, this.ms);
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+}
+
+/** A body read within `limit` bytes: refused when a success is larger, cut when an error is. */
+async function readBody(response: Response, limit: number, success: boolean, url: string): Promise<string> {
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const room = limit - size;
+      if (value.byteLength > room) {
+        if (success) {
+          throw new InvalidResponseError(
+            `the answer from ${url} is larger than ${limit / 2 ** 20} MiB; refusing to read it`,
+            { status: response.status, code: "invalid_response" },
+          );
+        }
+        chunks.push(value.subarray(0, room));
+        size = limit;
+        await reader.cancel().catch(() => undefined);
+        break;
+      }
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
 
 function queryBody(query: string, options: QueryOptions): Record<string, unknown> {
   const body: Record<string, unknown> = {
@@ -83,23 +230,48 @@ export class RagkubeClient {
   private readonly headers: Record<string, string>;
   private readonly fetchImpl: typeof fetch;
 
+  /** Throws `RagkubeError` for a malformed `baseUrl` or credential, before any call. */
   constructor(baseUrl: string, options: ClientOptions = {}) {
-    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.baseUrl = checkBaseUrl(baseUrl);
+    credential(options.apiKey, "API key");
+    credential(options.token, "token");
     this.apiKey = options.apiKey;
     this.token = options.token;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? 60_000;
+    if (!(this.timeoutMs > 0)) throw new RagkubeError("timeoutMs must be a positive number");
     this.headers = { ...options.headers };
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
   }
 
   private authHeaders(): Record<string, string> {
-    if (this.apiKey) return { "X-API-Key": this.apiKey };
-    if (this.token) return { Authorization: `Bearer ${this.token}` };
+    const apiKey = credential(this.apiKey, "API key");
+    if (apiKey) return { "X-API-Key": apiKey };
+    const token = credential(this.token, "token");
+    if (token) return { Authorization: `Bearer ${token}` };
     return {};
   }
 
-  private async request(spec: RequestSpec): Promise<Response> {
+  /** The SDK error for a failure to send a request or to receive its answer. */
+  private transportError(cause: unknown, spec: RequestSpec, watchdog: Watchdog, sent: boolean): unknown {
+    if (spec.signal?.aborted) return cause; // the caller cancelled: theirs to handle
+    if (cause instanceof RagkubeError) return cause;
+    const where = safeUrl(this.baseUrl);
+    if (watchdog.fired) {
+      return new ApiTimeoutError(`the ragkube API at ${where} did not answer within ${this.timeoutMs / 1000} s`, {
+        cause,
+      });
+    }
+    if (!sent) return new ApiConnectionError(`cannot reach the ragkube API at ${where}: ${describe(cause)}`, { cause });
+    return new ApiConnectionError(`the connection to the ragkube API at ${where} broke: ${describe(cause)}`, { cause });
+  }
+
+  /**
+   * A successful response, its body unread, with the watchdog still running (the caller
+   * stops it); every failure as a typed error. Redirects are not followed: that would send
+   * the API key to wherever the server points.
+   */
+  private async request(spec: RequestSpec): Promise<{ response: Response; watchdog: Watchdog }> {
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = {
         ...this.headers,
@@ -111,37 +283,70 @@ export class RagkubeClient {
         headers["Content-Type"] = "application/json";
         body = JSON.stringify(spec.json);
       }
-      const signals: AbortSignal[] = spec.signal ? [spec.signal] : [];
-      if (!spec.stream) signals.push(AbortSignal.timeout(this.timeoutMs));
-      const init: RequestInit = { method: spec.method, headers };
+      const watchdog = new Watchdog(this.timeoutMs);
+      const signals: AbortSignal[] = [watchdog.signal];
+      if (spec.signal) signals.push(spec.signal);
+      const init: RequestInit = { method: spec.method, headers, redirect: "manual", signal: AbortSignal.any(signals) };
       if (body !== undefined) init.body = body;
-      if (signals.length > 0) init.signal = AbortSignal.any(signals);
       let response: Response;
       try {
         response = await this.fetchImpl(`${this.baseUrl}${spec.path}`, init);
       } catch (cause) {
-        if (spec.signal?.aborted) throw cause;
-        throw new ApiConnectionError(`cannot reach ${this.baseUrl}: ${String(cause)}`, { cause });
+        watchdog.stop();
+        throw this.transportError(cause, spec, watchdog, false);
       }
-      if (response.ok) return response;
-      const text = await response.text();
+      if (response.ok) return { response, watchdog };
+      let text: string;
+      try {
+        text = await readBody(response, MAX_ERROR_BYTES, false, safeUrl(this.baseUrl));
+      } catch (cause) {
+        throw this.transportError(cause, spec, watchdog, true);
+      } finally {
+        watchdog.stop();
+      }
+      // A browser hides a manual redirect's status and headers ("opaqueredirect", status 0).
+      const status = response.type === "opaqueredirect" ? 302 : response.status;
       const delay =
-        spec.retry === false ? undefined : retryDelay(this.retry, attempt, response.status, response.headers);
+        spec.retry === false ? undefined : retryDelay(this.retry, attempt, status, response.headers);
       if (delay === undefined) {
-        throw errorFromResponse(
-          response.status,
-          response.headers,
-          text,
-          parseRetryAfter(response.headers.get("retry-after")),
-        );
+        throw errorFromResponse(status, response.headers, text, parseRetryAfter(response.headers.get("retry-after")));
       }
       await sleep(delay);
     }
   }
 
+  /** The JSON a successful call answers; `InvalidResponseError` when it is not JSON. */
   private async json<T>(spec: RequestSpec): Promise<T> {
-    const response = await this.request(spec);
-    return (await response.json()) as T;
+    const { response, watchdog } = await this.request(spec);
+    let text: string;
+    try {
+      text = await readBody(response, MAX_RESPONSE_BYTES, true, safeUrl(this.baseUrl));
+    } catch (cause) {
+      throw this.transportError(cause, spec, watchdog, true);
+    } finally {
+      watchdog.stop();
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      const init: { status: number; code: string; requestId?: string } = {
+        status: response.status,
+        code: "invalid_response",
+      };
+      const requestId = response.headers.get("x-request-id");
+      if (requestId) init.requestId = requestId;
+      throw new InvalidResponseError(
+        `the server's answer is not JSON: ${summariseBody(text) || "an empty body"}`,
+        init,
+      );
+    }
+  }
+
+  /** A call whose answer is not read (DELETE): the body is discarded, the watchdog stopped. */
+  private async discard(spec: RequestSpec): Promise<void> {
+    const { response, watchdog } = await this.request(spec);
+    watchdog.stop();
+    await response.body?.cancel().catch(() => undefined);
   }
 
   // --- authentication ------------------------------------------------------------------------
@@ -174,26 +379,40 @@ export class RagkubeClient {
    * call; an `error` event after it throws the typed error.
    */
   async *queryStream(query: string, options: QueryOptions = {}): AsyncGenerator<StreamEvent> {
-    const response = await this.request({
+    const spec: RequestSpec = {
       method: "POST",
       path: "/query/stream",
       json: queryBody(query, options),
       headers: { Accept: "text/event-stream" },
       signal: options.signal,
       stream: true,
-    });
-    if (response.body === null) throw new RagkubeError("the server sent an empty stream");
-    const decoder = new SSEDecoder();
+    };
+    const { response, watchdog } = await this.request(spec);
     try {
-      for await (const line of lines(response.body)) {
-        const raw = decoder.feed(line);
-        if (raw === undefined) continue;
-        const event = toStreamEvent(raw);
-        if (event !== undefined) yield event;
+      const contentType = response.headers.get("content-type") ?? "";
+      if (!contentType.toLowerCase().startsWith("text/event-stream") || response.body === null) {
+        const init: { code: string; requestId?: string } = { code: "invalid_response" };
+        const requestId = response.headers.get("x-request-id");
+        if (requestId) init.requestId = requestId;
+        throw new InvalidResponseError(
+          `the answer from ${safeUrl(this.baseUrl)} is not an event stream (content type '${contentType || "missing"}')`,
+          init,
+        );
       }
-    } catch (cause) {
-      if (cause instanceof RagkubeError || options.signal?.aborted) throw cause;
-      throw new ApiConnectionError(`the stream from ${this.baseUrl} broke: ${String(cause)}`, { cause });
+      const reader = new EventStreamReader(safeUrl(this.baseUrl));
+      try {
+        for await (const line of lines(response.body)) {
+          watchdog.kick(); // the timeout bounds each wait for data, not the whole answer
+          const event = reader.feed(line);
+          if (event !== undefined) yield event;
+        }
+      } catch (cause) {
+        throw this.transportError(cause, spec, watchdog, true);
+      }
+      reader.finish();
+    } finally {
+      watchdog.stop();
+      await response.body?.cancel().catch(() => undefined);
     }
   }
 
@@ -246,7 +465,7 @@ export class RagkubeClient {
 
   /** Remove a document and its chunks; `NotFoundError` when there is none. */
   async deleteDocument(id: string): Promise<void> {
-    await this.request({ method: "DELETE", path: `/documents/${segment(id)}` });
+    await this.discard({ method: "DELETE", path: `/documents/${segment(id)}` });
   }
 
   // --- webhooks ------------------------------------------------------------------------------
@@ -269,7 +488,7 @@ export class RagkubeClient {
 
   /** Remove a runtime webhook. */
   async deleteWebhook(id: string): Promise<void> {
-    await this.request({ method: "DELETE", path: `/webhooks/${segment(id)}` });
+    await this.discard({ method: "DELETE", path: `/webhooks/${segment(id)}` });
   }
 
   // --- service -------------------------------------------------------------------------------

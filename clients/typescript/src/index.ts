@@ -9,10 +9,12 @@
  * ```
  */
 
-export { RagkubeClient, type ClientOptions } from "./client.js";
+export { MAX_ERROR_BYTES, MAX_RESPONSE_BYTES, RagkubeClient, safeUrl, type ClientOptions } from "./client.js";
 export {
   ApiConnectionError,
+  ApiTimeoutError,
   AuthenticationError,
+  InvalidResponseError,
   NotFoundError,
   PermissionDeniedError,
   RagkubeError,
@@ -21,8 +23,9 @@ export {
   ValidationError,
   errorFromEnvelope,
   errorFromResponse,
+  summariseBody,
 } from "./errors.js";
 export type * from "./models.js";
 export { DEFAULT_RETRY_POLICY, parseRetryAfter, retryDelay, type RetryPolicy } from "./retry.js";
-export { SSEDecoder, lines, toStreamEvent, type ServerSentEvent } from "./sse.js";
+export { EventStreamReader, SSEDecoder, lines, toStreamEvent, type ServerSentEvent } from "./sse.js";
 export { verifyWebhookSignature, type VerifyOptions } from "./webhookSignature.js";

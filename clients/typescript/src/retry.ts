@@ -22,13 +22,27 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   statuses: [429, 503],
 };
 
-/** Seconds to wait from a Retry-After value (delta-seconds or an HTTP date). */
+/** An HTTP date in any of the three forms RFC 9110 lets a recipient accept. */
+const HTTP_DATE = [
+  /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/, // IMF-fixdate
+  /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/, // RFC 850
+  /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/, // asctime
+];
+
+/**
+ * Seconds to wait from a Retry-After value (delta-seconds or an HTTP date).
+ *
+ * Undefined for anything else: a negative number, "soon 1" or other prose are not waits,
+ * and `Date.parse` would read some of them as dates, making the client retry at once and
+ * hammer a server that asked for a pause.
+ */
 export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
   if (value === null || value === undefined) return undefined;
   const text = value.trim();
   if (text === "") return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
-  const when = Date.parse(text);
+  if (/^[0-9]+(\.[0-9]+)?$/.test(text)) return Number(text);
+  if (!HTTP_DATE.some((form) => form.test(text))) return undefined;
+  const when = Date.parse(text.endsWith("GMT") ? text : `${text} GMT`);
   if (Number.isNaN(when)) return undefined;
   return Math.max(0, (when - now) / 1000);
 }

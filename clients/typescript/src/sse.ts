@@ -1,6 +1,6 @@
 /** Server-sent events: decoding a fetch body stream into typed stream events. */
 
-import { RagkubeError, errorFromEnvelope } from "./errors.js";
+import { ApiConnectionError, InvalidResponseError, errorFromEnvelope } from "./errors.js";
 import type { ErrorEnvelope, StreamEvent } from "./models.js";
 
 export interface ServerSentEvent {
@@ -65,22 +65,75 @@ export async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<s
   }
 }
 
-/** The typed event, undefined for event types this SDK does not know; throws for `error`. */
+/** Fields each known event must carry, and their types (the rest is passed through). */
+const REQUIRED_FIELDS: Record<string, Record<string, "array" | "string" | "number">> = {
+  sources: { sources: "array" },
+  token: { text: "string" },
+  final: { confidence: "number" },
+};
+
+function hasFields(data: Record<string, unknown>, fields: Record<string, "array" | "string" | "number">): boolean {
+  return Object.entries(fields).every(([name, kind]) =>
+    kind === "array" ? Array.isArray(data[name]) : typeof data[name] === kind,
+  );
+}
+
+/**
+ * The typed event, undefined for event types this SDK does not know. An `error` event
+ * throws the error it describes (a `ServerError` when it describes nothing usable); an
+ * event without its promised fields throws `InvalidResponseError`.
+ */
 export function toStreamEvent(raw: ServerSentEvent): StreamEvent | undefined {
-  let data: Record<string, unknown>;
+  const fields = REQUIRED_FIELDS[raw.event];
+  if (fields === undefined && raw.event !== "error") return undefined;
+  let data: unknown;
   try {
-    data = raw.data ? (JSON.parse(raw.data) as Record<string, unknown>) : {};
-  } catch (cause) {
-    throw new RagkubeError(`The server sent a malformed '${raw.event}' event.`, { cause });
+    data = raw.data ? JSON.parse(raw.data) : {};
+  } catch {
+    data = undefined;
   }
-  switch (raw.event) {
-    case "error":
-      throw errorFromEnvelope(data as unknown as ErrorEnvelope, undefined);
-    case "sources":
-    case "token":
-    case "final":
-      return { ...data, type: raw.event } as StreamEvent;
-    default:
-      return undefined;
+  const isObject = typeof data === "object" && data !== null && !Array.isArray(data);
+  if (raw.event === "error") {
+    const envelope =
+      isObject && Object.keys(data as object).length > 0
+        ? (data as ErrorEnvelope)
+        : { error: "stream_error", message: "the server reported an error mid-stream" };
+    throw errorFromEnvelope(envelope, undefined);
+  }
+  const record = data as Record<string, unknown>;
+  if (!isObject || fields === undefined || !hasFields(record, fields)) {
+    throw new InvalidResponseError(`The server sent a malformed '${raw.event}' event.`, { code: "invalid_response" });
+  }
+  return { ...record, type: raw.event } as StreamEvent;
+}
+
+/**
+ * Lines of a query stream in, typed events out; knows whether the stream finished. The
+ * API ends every stream with a `final` or an `error` event, so a stream that stops before
+ * either was cut (a proxy's timeout, a restarted pod); `finish` says so instead of
+ * letting a partial answer pass for a whole one.
+ */
+export class EventStreamReader {
+  private readonly decoder = new SSEDecoder();
+  finished = false;
+
+  constructor(private readonly url: string) {}
+
+  /** Take one line; the typed event it completes, if any. */
+  feed(line: string): StreamEvent | undefined {
+    const raw = this.decoder.feed(line);
+    if (raw === undefined || this.finished) return undefined;
+    const event = toStreamEvent(raw);
+    if (event?.type === "final") this.finished = true;
+    return event;
+  }
+
+  /** At the end of the body: `ApiConnectionError` unless the final event arrived. */
+  finish(): void {
+    // An event left without its closing blank line is discarded, as the standard says.
+    if (this.finished) return;
+    throw new ApiConnectionError(
+      `the answer stream from ${this.url} ended before its final event; the connection was probably cut`,
+    );
   }
 }

@@ -33,6 +33,11 @@ NOW = dt.datetime(2025, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
         ("soon", None),
         ("", None),
         (None, None),
+        ("-5", None),
+        ("nan", None),
+        ("inf", None),
+        ("1e3", None),
+        ("\u0663", None),
     ],
 )
 def test_retry_after_is_read_as_seconds_or_an_http_date(
@@ -102,3 +107,10 @@ def test_a_body_without_an_envelope_still_gives_a_typed_error() -> None:
     assert isinstance(error, ServerError)
     assert error.request_id == "proxy-1"
     assert "Bad gateway" in error.message
+
+
+def test_a_redirect_names_its_location_instead_of_a_bare_status() -> None:
+    error = error_from_response(302, {"location": "https://rag.example/"}, b"")
+    assert type(error) is RagkubeError
+    assert "https://rag.example/" in error.message
+    assert error.status_code == 302

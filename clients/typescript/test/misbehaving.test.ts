@@ -1,0 +1,245 @@
+/**
+ * The client against a real loopback server that answers badly on purpose: every failure is
+ * one typed `RagkubeError`, and none outlasts the timeout.
+ */
+
+import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  ApiConnectionError,
+  ApiTimeoutError,
+  InvalidResponseError,
+  NotFoundError,
+  RagkubeClient,
+  RagkubeError,
+  RateLimitedError,
+  ServerError,
+  parseRetryAfter,
+} from "../src/index.js";
+
+type Answer = (socket: Socket) => void;
+
+const servers: Server[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.close();
+});
+
+/** A raw HTTP/1.1 server answering each request with `answers[n]` (the last repeats). */
+async function serve(...answers: Answer[]): Promise<{ url: string; hits: () => number; heads: string[] }> {
+  let hits = 0;
+  const heads: string[] = [];
+  const server = createServer((socket) => {
+    let buffer = "";
+    let answered = false;
+    socket.on("error", () => undefined);
+    socket.on("data", (chunk) => {
+      buffer += chunk.toString("latin1");
+      if (answered || !buffer.includes("\r\n\r\n")) return;
+      answered = true;
+      heads.push(buffer.slice(0, buffer.indexOf("\r\n\r\n")));
+      const answer = answers[Math.min(hits, answers.length - 1)];
+      hits++;
+      answer?.(socket);
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, hits: () => hits, heads };
+}
+
+function response(status: string, body = "", headers: string[] = [], contentType = "application/json"): Answer {
+  const head = [
+    `HTTP/1.1 ${status}`,
+    `content-length: ${Buffer.byteLength(body)}`,
+    `content-type: ${contentType}`,
+    "connection: close",
+    ...headers,
+  ];
+  return (socket) => socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
+}
+
+function eventStream(events: string[], finish = true): Answer {
+  return (socket) => {
+    socket.write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n");
+    for (const event of events) socket.write(`${Buffer.byteLength(event).toString(16)}\r\n${event}\r\n`);
+    if (finish) socket.end("0\r\n\r\n");
+    else socket.destroy();
+  };
+}
+
+const silence: Answer = () => undefined;
+const SOURCES = 'event: sources\ndata: {"sources":[]}\n\n';
+const TOKEN = 'event: token\ndata: {"text":"Hel"}\n\n';
+const FINAL = 'event: final\ndata: {"confidence":0.5,"answer":"Hel"}\n\n';
+
+async function failure(promise: Promise<unknown>): Promise<RagkubeError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(RagkubeError);
+    return error as RagkubeError;
+  }
+  throw new Error("the call did not fail");
+}
+
+async function drain(client: RagkubeClient): Promise<string[]> {
+  const types: string[] = [];
+  for await (const event of client.queryStream("q")) types.push(event.type);
+  return types;
+}
+
+const client = (url: string, timeoutMs = 5000): RagkubeClient =>
+  new RagkubeClient(url, { apiKey: "rk_test-key", timeoutMs, retry: { maxRetries: 0 } });
+
+describe("bodies that are not what the API promises", () => {
+  it("turns a proxy's HTML error page into a one-line ServerError", async () => {
+    const page = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>nginx</body></html>";
+    const { url } = await serve(response("502 Bad Gateway", page, ["x-request-id: edge-7"], "text/html"));
+    const error = await failure(client(url).stats());
+    expect(error).toBeInstanceOf(ServerError);
+    expect([error.message, error.requestId]).toEqual(["502 Bad Gateway", "edge-7"]);
+  });
+
+  it("uses a non-envelope JSON body's detail as the message", async () => {
+    const { url } = await serve(response("404 Not Found", '{"detail":"Not Found"}'));
+    const error = await failure(client(url).stats());
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error.message).toBe("Not Found");
+  });
+
+  it.each([
+    ["truncated", '{"documents": 3, "chunks"'],
+    ["empty", ""],
+    ["html", "<html><body>Please log in</body></html>"],
+  ])("raises InvalidResponseError for a %s 200", async (_name, body) => {
+    const { url } = await serve(response("200 OK", body, ["x-request-id: rq-200"]));
+    const error = await failure(client(url).stats());
+    expect(error).toBeInstanceOf(InvalidResponseError);
+    expect([error.status, error.requestId]).toEqual([200, "rq-200"]);
+  });
+
+  it("does not follow a redirect (the API key would go along) but names its target", async () => {
+    const { url, hits } = await serve(response("301 Moved Permanently", "", ["location: https://api.example/"]));
+    const error = await failure(client(url).stats());
+    expect(error.message).toContain("https://api.example/");
+    expect(hits()).toBe(1);
+  });
+});
+
+describe("connections that fail or never finish", () => {
+  it("times out a server that never answers", async () => {
+    const { url } = await serve(silence);
+    const started = Date.now();
+    expect(await failure(client(url, 500).stats())).toBeInstanceOf(ApiTimeoutError);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it("times out a stream whose server never answers", async () => {
+    const { url } = await serve(silence);
+    expect(await failure(drain(client(url, 500)))).toBeInstanceOf(ApiTimeoutError);
+  });
+
+  it("times out a stream that stalls after its first event", async () => {
+    const { url } = await serve((socket) => {
+      socket.write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n");
+      socket.write(`${Buffer.byteLength(SOURCES).toString(16)}\r\n${SOURCES}\r\n`);
+    });
+    expect(await failure(drain(client(url, 500)))).toBeInstanceOf(ApiTimeoutError);
+  });
+
+  it("reports a body cut short as a connection error", async () => {
+    const { url } = await serve((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"status"');
+      socket.destroy();
+    });
+    expect(await failure(client(url).health())).toBeInstanceOf(ApiConnectionError);
+  });
+
+  it("refuses base URLs without an http scheme, or with a password, before any call", () => {
+    for (const url of ["localhost:8000", "127.0.0.1:8000", "ftp://host", "http://admin:hunter2@127.0.0.1:9"]) {
+      expect(() => new RagkubeClient(url)).toThrow(/base URL/);
+      expect(() => new RagkubeClient(url)).not.toThrow(/hunter2/);
+    }
+  });
+
+  it("refuses a credential no header can carry without quoting it", () => {
+    for (const key of ["rk_bad key", "rk_ключ", "rk_a\r\nX-Injected: 1"]) {
+      expect(() => new RagkubeClient("http://127.0.0.1:1", { apiKey: key })).toThrow(/API key contains/);
+      expect(() => new RagkubeClient("http://127.0.0.1:1", { apiKey: key })).not.toThrow(/rk_/);
+    }
+  });
+
+  it("sends a key read with a trailing newline without it", async () => {
+    const { url, heads } = await serve(response("200 OK", '{"status":"ok"}'));
+    await new RagkubeClient(url, { apiKey: "rk_from-a-file\n" }).health();
+    expect(heads[0]?.toLowerCase().split("\r\n")).toContain("x-api-key: rk_from-a-file");
+  });
+});
+
+describe("retries", () => {
+  it.each(["-5", "nan", "soon 1", "1e9"])("falls back to backoff for Retry-After %j", async (value) => {
+    const refused = response("429 Too Many Requests", '{"error":"rate_limited","message":"slow"}', [
+      `retry-after: ${value}`,
+    ]);
+    const { url, hits } = await serve(refused);
+    const started = Date.now();
+    const retrying = new RagkubeClient(url, { retry: { maxRetries: 2, backoffSeconds: 0.2 } });
+    const error = await failure(retrying.stats());
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error.retryAfter).toBeUndefined();
+    expect(hits()).toBe(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+  });
+
+  it("reads the three HTTP date forms and nothing looser", () => {
+    const now = Date.parse("Sun, 06 Nov 1994 08:49:27 GMT");
+    expect(parseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", now)).toBe(10);
+    expect(parseRetryAfter("Sunday, 06-Nov-94 08:49:37 GMT", now)).toBe(10);
+    expect(parseRetryAfter("Sun Nov  6 08:49:37 1994", now)).toBe(10);
+    expect(parseRetryAfter("soon 1", now)).toBeUndefined();
+    expect(parseRetryAfter("-5", now)).toBeUndefined();
+  });
+});
+
+describe("streams", () => {
+  it("raises when the stream ends before its final event", async () => {
+    const { url } = await serve(eventStream([SOURCES, TOKEN]));
+    const error = await failure(drain(client(url)));
+    expect(error).toBeInstanceOf(ApiConnectionError);
+    expect(error.message).toContain("before its final event");
+  });
+
+  it("raises a connection error when the stream is cut mid-chunk", async () => {
+    const { url } = await serve(eventStream([SOURCES, TOKEN], false));
+    expect(await failure(drain(client(url)))).toBeInstanceOf(ApiConnectionError);
+  });
+
+  it.each([
+    ["missing-field", 'event: token\ndata: {"nottext": 1}\n\n'],
+    ["not-an-object", "event: sources\ndata: [1, 2]\n\n"],
+    ["malformed-json", 'event: token\ndata: {"text":\n\n'],
+  ])("raises InvalidResponseError for a %s event", async (_name, bad) => {
+    const { url } = await serve(eventStream([SOURCES, bad, FINAL]));
+    expect(await failure(drain(client(url)))).toBeInstanceOf(InvalidResponseError);
+  });
+
+  it.each(["null", "[1]", ""])("raises a ServerError for an error event with data %j", async (data) => {
+    const { url } = await serve(eventStream([SOURCES, data ? `event: error\ndata: ${data}\n\n` : "event: error\n\n"]));
+    const error = await failure(drain(client(url)));
+    expect(error).toBeInstanceOf(ServerError);
+    expect(error.message).toBe("the server reported an error mid-stream");
+  });
+
+  it("raises InvalidResponseError for a 200 that is not an event stream", async () => {
+    const { url } = await serve(response("200 OK", "<html>captive portal</html>", [], "text/html"));
+    const error = await failure(drain(client(url)));
+    expect(error).toBeInstanceOf(InvalidResponseError);
+    expect(error.message).toContain("not an event stream");
+  });
+
+  it("ignores comments and unknown lines", async () => {
+    const { url } = await serve(eventStream([": keep-alive\n\n", "garbage\n", SOURCES, "retry: 10\n\n", TOKEN, FINAL]));
+    expect(await drain(client(url))).toEqual(["sources", "token", "final"]);
+  });
+});
