@@ -1,13 +1,16 @@
 """Fusing a dense and a lexical ranking into one.
 
 Plain reciprocal-rank fusion (the baseline) throws the scores away. The default here keeps
-them: each method's scores are standardised over its own candidate list (z-scores), a
-candidate missing from one list gets that list's lowest z-score, and the two are mixed with
-weights that follow how decisively each method separates its best candidates on this query.
-A method whose top scores stand far above its own pack gets more say; a method whose scores
-are flat (it does not really know) gets less. The weight grows with the square of that
-decisiveness, so a clearly surer method dominates the mix instead of being averaged down by
-a weaker one; bench/fusion_robustness.py measures this on deliberately weakened methods.
+them: each method's scores are standardised over its own candidates (z-scores), and the two
+are mixed with weights that follow how decisively each method separates its best candidates
+on this query. BM25's list holds only the chunks that share a term with the query; the
+candidates it left out count as the zeros they scored, so a specific query's few strong
+matches stand out as they should. A candidate missing from one list gets that list's lowest
+z-score (for BM25, the z-score of 0). A method whose top scores stand far above its own
+pack gets more say; a method whose scores are flat (it does not really know) gets less. The
+weight grows with the square of that decisiveness, so a clearly surer method dominates the
+mix instead of being averaged down by a weaker one; bench/fusion_robustness.py measures this
+on deliberately weakened methods.
 """
 
 from __future__ import annotations
@@ -28,15 +31,26 @@ def reciprocal_rank_fusion(
     return fused
 
 
-def standardised(scores: Mapping[str, float]) -> tuple[dict[str, float], float]:
-    """Z-scores of a candidate list and the z-score given to candidates missing from it."""
+def standardised(scores: Mapping[str, float], depth: int = 0) -> tuple[dict[str, float], float]:
+    """Z-scores of a candidate list and the z-score given to candidates missing from it.
+
+    With `depth` greater than the list's length, the list is the top `depth` of a method
+    whose unlisted candidates score 0 (BM25 lists only chunks sharing a term with the query):
+    those zeros count in the mean and the spread, and a missing candidate gets the z-score
+    of 0. Standardised over its few matches alone, a specific query's handful of lexical hits
+    would look flat (two hits are always z = ±1), however far above the rest they stand.
+    """
     values = list(scores.values())
-    mean = sum(values) / len(values)
-    spread = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    count = max(depth, len(values))
+    mean = sum(values) / count
+    spread = math.sqrt(
+        (sum((v - mean) ** 2 for v in values) + (count - len(values)) * mean**2) / count
+    )
     if spread <= 1e-12:
         return {key: 0.0 for key in scores}, 0.0
     z = {key: (value - mean) / spread for key, value in scores.items()}
-    return z, min(z.values())
+    floor = -mean / spread if count > len(values) else min(z.values())
+    return z, floor
 
 
 #: Exponent on decisiveness in the fusion weights (1 = proportional). Chosen with
@@ -52,13 +66,20 @@ def decisiveness(z: Mapping[str, float], top: int = 3) -> float:
 
 
 def adaptive_fusion(
-    dense: Mapping[str, float], lexical: Mapping[str, float], dense_prior: float = 0.5
+    dense: Mapping[str, float],
+    lexical: Mapping[str, float],
+    dense_prior: float = 0.5,
+    depth: int = 0,
 ) -> dict[str, float]:
-    """Weighted sum of z-scores, weights ∝ prior * decisiveness² of each method on this query."""
+    """Weighted sum of z-scores, weights ∝ prior * decisiveness² of each method on this query.
+
+    `depth` is how many candidates each side was asked for; the lexical list, which holds
+    only chunks with a positive score, is standardised as if padded with zeros to it.
+    """
     if not dense or not lexical:
         return dict(dense or lexical)
     dense_z, dense_floor = standardised(dense)
-    lexical_z, lexical_floor = standardised(lexical)
+    lexical_z, lexical_floor = standardised(lexical, depth)
     dense_weight = dense_prior * decisiveness(dense_z) ** DECISIVENESS_POWER
     lexical_weight = (1.0 - dense_prior) * decisiveness(lexical_z) ** DECISIVENESS_POWER
     total = dense_weight + lexical_weight
@@ -74,7 +95,10 @@ def adaptive_fusion(
 
 
 def fuse(
-    dense: Mapping[str, float], lexical: Mapping[str, float], dense_prior: float = 0.5
+    dense: Mapping[str, float],
+    lexical: Mapping[str, float],
+    dense_prior: float = 0.5,
+    depth: int = 0,
 ) -> dict[str, float]:
     """The default fusion of hybrid mode (see the module docstring).
 
@@ -85,4 +109,4 @@ def fuse(
     good one's cannot be told apart per query; there `RagSettings.fusion_dense_weight` tilts
     the prior toward the lexical side.
     """
-    return adaptive_fusion(dense, lexical, dense_prior)
+    return adaptive_fusion(dense, lexical, dense_prior, depth)

@@ -76,6 +76,9 @@ class Retriever:
             {h.id: h.similarity for h in dense_hits},
             {h.id: h.score for h in lexical_hits},
             self.dense_weight,
+            # The dense side returns every candidate it was asked for (as many as the
+            # filters leave): the depth at which BM25's unlisted chunks scored 0.
+            depth=len(dense_hits),
         )
         return sorted(fused.items(), key=lambda item: -item[1])
 

@@ -57,3 +57,24 @@ def test_each_method_weighs_in_with_the_square_of_its_decisiveness() -> None:
 
     assert fused["a"] == pytest.approx(share * dense_z["a"] + (1 - share) * lexical_z["a"])
     assert fused["b"] == pytest.approx(share * dense_z["b"] + (1 - share) * lexical_z["b"])
+
+
+def test_lexical_scores_are_standardised_with_the_unlisted_candidates_as_zeros() -> None:
+    # BM25 lists only chunks sharing a term with the query; at a depth of 5 candidates the
+    # three it did not list scored 0.
+    z, floor = standardised({"a": 4.0, "b": 2.0}, depth=5)
+    mean, spread = 6.0 / 5, (((4.0 - 1.2) ** 2 + (2.0 - 1.2) ** 2 + 3 * 1.2**2) / 5) ** 0.5
+    assert z["a"] == pytest.approx((4.0 - mean) / spread)
+    assert floor == pytest.approx(-mean / spread)
+    # A full list is standardised as it is.
+    assert standardised({"a": 4.0, "b": 2.0}, depth=2) == standardised({"a": 4.0, "b": 2.0})
+
+
+def test_a_specific_query_s_few_lexical_matches_count_as_decisive() -> None:
+    # A query made of rare terms: BM25 matches three chunks of 50 and clearly prefers "x";
+    # dense, unsure, prefers "y" by a little. Alone, two or three hits always look flat
+    # (z-scores near ±1); among the 50 candidates they stand far above the rest.
+    dense = {"y": 0.45, "x": 0.40, **{f"d{n}": 0.42 - n / 500 for n in range(48)}}
+    lexical = {"x": 9.0, "y": 3.1, "z": 3.0}
+    assert ranking(adaptive_fusion(dense, lexical))[0] == "y"
+    assert ranking(adaptive_fusion(dense, lexical, depth=len(dense)))[0] == "x"
