@@ -34,6 +34,15 @@ ObjectName = Annotated[
     str,
     Field(min_length=1, max_length=40, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"),
 ]
+#: The name of an existing object the user references (DNS-1123 subdomain, as Kubernetes allows).
+ReferencedName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=253,
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+    ),
+]
 #: A Go duration as Prometheus understands it (`30s`, `1m`).
 Duration = Annotated[str, Field(pattern=r"^[0-9]+(ms|s|m|h)$")]
 
@@ -53,7 +62,7 @@ class SpecModel(BaseModel):
 class SecretKeyRef(SpecModel):
     """A key in a Secret in the RagDeployment's namespace."""
 
-    name: ObjectName = Field(description="Name of the Secret.")
+    name: ReferencedName = Field(description="Name of the Secret.")
     key: str = Field(
         min_length=1, max_length=253, description="Key in the Secret whose value is used."
     )

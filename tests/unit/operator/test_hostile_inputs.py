@@ -164,3 +164,22 @@ def test_apply_that_cannot_be_built_is_a_permanent_error() -> None:
     assert isinstance(sorted_error("applying Deployment ns/x", exc), kopf.PermanentError)
     plain = kubernetes.client.ApiException(status=500, reason="Internal Server Error")
     assert isinstance(sorted_error("applying Deployment ns/x", plain), kopf.TemporaryError)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a" * 253, "team-a.llm-credentials.v2", "0-starts-with-a-digit"],
+    ids=["253 characters", "dotted", "digit first"],
+)
+def test_a_secret_may_be_referenced_by_any_name_kubernetes_allows(name: str) -> None:
+    # A Secret's name is a DNS-1123 subdomain of up to 253 characters; the operator never
+    # prefixes a child's name with it, so it need not be as short as a RagDeployment's name.
+    rd = make_rd(llm={"apiKeySecretRef": {"name": name, "key": "api-key"}})
+
+    assert rd.spec.llm.api_key_secret_ref == SecretKeyRef(name=name, key="api-key")
+
+
+@pytest.mark.parametrize("name", ["a" * 254, "Upper", "under_score", "trailing-", "a..b"])
+def test_a_secret_name_kubernetes_would_refuse_is_refused(name: str) -> None:
+    with pytest.raises(pydantic.ValidationError):
+        make_rd(llm={"apiKeySecretRef": {"name": name, "key": "api-key"}})
