@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from ragkube_operator import labels
 from ragkube_operator.models import RagDeployment
+from ragkube_operator.secret_keys import SecretValueNotText, text_value
 
 JWT_KEY: Final = "jwt-secret-key"
 CHROMA_TOKEN_KEY: Final = "chroma-auth-token"  # noqa: S105  (a key name, not a secret)
@@ -29,13 +30,20 @@ def generated_keys(rd: RagDeployment) -> tuple[str, ...]:
 def generated_values(rd: RagDeployment, existing: Mapping[str, str] | None) -> dict[str, str]:
     """Values for the generated Secret: the existing ones kept, missing ones created.
 
-    `existing` is the `data` of the Secret as read from the API (base64), or None.
+    `existing` is the `data` of the Secret as read from the API (base64), or None. Only the
+    generated keys are read: other keys someone added are none of the operator's business.
+    A generated value that is not text (hand-edited) is unusable by the API and Chroma alike,
+    so it is replaced like a missing one instead of failing every reconcile.
     """
-    current = {key: base64.b64decode(value).decode() for key, value in (existing or {}).items()}
-    return {
-        key: current[key] if current.get(key) else secrets.token_urlsafe(48)
-        for key in generated_keys(rd)
-    }
+    secret = {"data": dict(existing or {})}
+    values = {}
+    for key in generated_keys(rd):
+        try:
+            current = text_value(secret, key)
+        except SecretValueNotText:
+            current = None
+        values[key] = current or secrets.token_urlsafe(48)
+    return values
 
 
 def api_secret(rd: RagDeployment, values: Mapping[str, str]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -73,3 +74,19 @@ def test_generated_secrets_are_kept_once_created() -> None:
     stored = api_secret(rd, first)["data"]
     assert generated_values(rd, stored) == first
     assert generated_values(rd, None) != first
+
+
+def test_a_hand_edited_generated_secret_never_stops_the_reconcile() -> None:
+    # Someone added a binary key of their own and overwrote the JWT key with bytes that are
+    # not text: their key is ignored, the unusable JWT key is replaced, the token is kept.
+    rd = make_rd()
+    stored = dict(api_secret(rd, generated_values(rd, None))["data"])
+    token = generated_values(rd, stored)["chroma-auth-token"]
+    stored["their-key"] = base64.b64encode(b"\xff\xfe").decode()
+    stored["jwt-secret-key"] = base64.b64encode(b"\x80not text").decode()
+
+    values = generated_values(rd, stored)
+
+    assert set(values) == {"jwt-secret-key", "chroma-auth-token"}
+    assert values["chroma-auth-token"] == token
+    assert len(values["jwt-secret-key"]) >= 64
