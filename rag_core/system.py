@@ -456,13 +456,20 @@ class RAGSystem:
             lexical_task = asyncio.ensure_future(
                 self._run(self._lexical_search, query, filters, candidates)
             )
-        vector = await encoder.encode(query)
-        timings["embed"] = time.perf_counter() - started
         dense_hits: list[DenseHit] = []
-        if mode != "lexical":
-            dense_hits = await self._run(
-                retriever.dense, vector, filters, dense_count, mode == "dense"
-            )
+        try:
+            vector = await encoder.encode(query)
+            timings["embed"] = time.perf_counter() - started
+            if mode != "lexical":
+                dense_hits = await self._run(
+                    retriever.dense, vector, filters, dense_count, mode == "dense"
+                )
+        except BaseException:
+            if lexical_task is not None:
+                # The error raised here is the one reported; the lexical side, which may fail
+                # the same way (Chroma down), must not also surface as an unretrieved exception.
+                lexical_task.add_done_callback(_consume_outcome)
+            raise
         lexical_hits = await lexical_task if lexical_task is not None else []
         ranking = retriever.rank(mode, dense_hits, lexical_hits)
         chunks: list[RetrievedChunk] = await self._run(
@@ -656,6 +663,12 @@ def make_embedder(settings: RagSettings) -> Embedder:
             batch_size=settings.embeddings_batch_size,
         )
     return make_local_embedder(settings)
+
+
+def _consume_outcome(future: asyncio.Future[Any]) -> None:
+    """Mark a finished future's exception as seen, when no one will await it."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _started(part: _T | None) -> _T:

@@ -49,7 +49,9 @@ async def test_chroma_killed_and_restarted_under_load(make_api: ApiFactory, tmp_
             load = Load(ask, workers=3)
             load.start()
             try:
-                await asyncio.sleep(1.0)
+                # Kill only once queries are being answered: a slow first query still in
+                # flight at the kill would otherwise count as a failure before the fault.
+                await load.until_healthy(successes=3, timeout=30)
                 chroma.kill()
                 killed_at = time.monotonic()
                 load.phase = "outage"

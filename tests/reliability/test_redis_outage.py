@@ -110,7 +110,7 @@ async def test_redis_outage_under_load(
             load = Load(_action(api, ingested), workers=3)
             load.start()
             try:
-                await asyncio.sleep(1.5)
+                await load.until_healthy(successes=3, timeout=30)
                 redis.stop()
                 load.phase = "outage"
                 await asyncio.sleep(OUTAGE_SECONDS)

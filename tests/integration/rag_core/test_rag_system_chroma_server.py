@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
@@ -11,6 +13,7 @@ from typing import Any
 import pytest
 
 from rag_core import DocumentInput, RagSettings, RAGSystem, VectorStoreUnavailable
+from tests.support.services import chroma_server as own_chroma_server
 
 Replica = Callable[[], Any]
 
@@ -82,3 +85,35 @@ async def test_an_unreachable_server_is_reported_as_vector_store_unavailable(
     with pytest.raises(VectorStoreUnavailable, match=r"127\.0\.0\.1:1"):
         await rag.astart()
     await rag.aclose()
+
+
+async def test_a_query_while_the_server_is_down_fails_once_and_leaves_no_stray_error(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "chroma").mkdir()
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    with own_chroma_server(tmp_path / "chroma") as server:
+        rag = RAGSystem(
+            RagSettings(
+                data_dir=tmp_path,
+                chroma_host=server.host,
+                chroma_port=server.port,
+                index_version_check_seconds=0.0,  # the lexical side reads Chroma too
+            )
+        )
+        await rag.astart()
+        try:
+            await rag.aingest([DocumentInput("Falco watches syscalls.", id="falco")])
+            server.kill()
+            with pytest.raises(VectorStoreUnavailable):
+                await rag.aquery("What watches syscalls?", mode="hybrid")
+            # Let the lexical search, which runs beside the dense one, finish and be freed.
+            await asyncio.sleep(1.0)
+            gc.collect()
+            await asyncio.sleep(0)
+        finally:
+            loop.set_exception_handler(None)
+            await rag.aclose()
+    assert [c.get("message") for c in reported] == []
