@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -30,8 +29,8 @@ from ragkube_client.models import (
     WebhookCreated,
 )
 from ragkube_client.responses import (
-    BodyReader,
     Reply,
+    aread_body,
     check_base_url,
     check_event_stream,
     parse,
@@ -131,18 +130,8 @@ class AsyncRagkubeClient:
             request = self._http.build_request(method, path, headers=headers, **kwargs)
             response = await self._http.send(request, stream=True)
             try:
-                body = BodyReader(
-                    success=response.is_success,
-                    timeout=self.timeout,
-                    url=self.base_url,
-                    # From the headers on: the server's work before answering (a large
-                    # ingestion) is bounded per read by httpx, not by this deadline.
-                    started=time.monotonic(),
-                )
-                async for chunk in response.aiter_bytes():
-                    if not body.add(chunk):
-                        break
-                return Reply(response.status_code, response.headers, body.content)
+                content = await aread_body(response, timeout=self.timeout, url=self.base_url)
+                return Reply(response.status_code, response.headers, content)
             finally:
                 await response.aclose()
         except httpx.RequestError as exc:
@@ -223,21 +212,15 @@ class AsyncRagkubeClient:
                     "POST", "/query/stream", json=body, headers=headers
                 ) as response:
                     if not response.is_success:
-                        error_body = BodyReader(
-                            success=False,
-                            timeout=self.timeout,
-                            url=self.base_url,
-                            started=time.monotonic(),
+                        error_body = await aread_body(
+                            response, timeout=self.timeout, url=self.base_url
                         )
-                        async for chunk in response.aiter_bytes():
-                            if not error_body.add(chunk):
-                                break
                         delay = self.retry.delay(attempt, response.status_code, response.headers)
                         if delay is None:
                             raise error_from_response(
                                 response.status_code,
                                 response.headers,
-                                error_body.content,
+                                error_body,
                                 parse_retry_after(response.headers.get("retry-after")),
                             )
                     else:

@@ -142,6 +142,32 @@ class BodyReader:
         return b"".join(self._chunks)
 
 
+def read_body(response: httpx.Response, *, timeout: float, url: str) -> bytes:
+    """A streamed response's body, within its size limit and `timeout` from now.
+
+    The deadline starts at the headers: the server's work before answering (a large
+    ingestion) is bounded per read by httpx, not by this deadline.
+    """
+    body = BodyReader(
+        success=response.is_success, timeout=timeout, url=url, started=time.monotonic()
+    )
+    for chunk in response.iter_bytes():
+        if not body.add(chunk):
+            break
+    return body.content
+
+
+async def aread_body(response: httpx.Response, *, timeout: float, url: str) -> bytes:
+    """`read_body` for an async client's response."""
+    body = BodyReader(
+        success=response.is_success, timeout=timeout, url=url, started=time.monotonic()
+    )
+    async for chunk in response.aiter_bytes():
+        if not body.add(chunk):
+            break
+    return body.content
+
+
 def parse(model: type[Model], reply: Reply) -> Model:
     """The model the answer holds; InvalidResponseError when it holds something else."""
     try:

@@ -29,12 +29,12 @@ from ragkube_client.models import (
     WebhookCreated,
 )
 from ragkube_client.responses import (
-    BodyReader,
     Reply,
     check_base_url,
     check_event_stream,
     parse,
     parse_list,
+    read_body,
     safe_url,
     transport_error,
 )
@@ -130,18 +130,8 @@ class RagkubeClient:
             request = self._http.build_request(method, path, headers=headers, **kwargs)
             response = self._http.send(request, stream=True)
             try:
-                body = BodyReader(
-                    success=response.is_success,
-                    timeout=self.timeout,
-                    url=self.base_url,
-                    # From the headers on: the server's work before answering (a large
-                    # ingestion) is bounded per read by httpx, not by this deadline.
-                    started=time.monotonic(),
-                )
-                for chunk in response.iter_bytes():
-                    if not body.add(chunk):
-                        break
-                return Reply(response.status_code, response.headers, body.content)
+                content = read_body(response, timeout=self.timeout, url=self.base_url)
+                return Reply(response.status_code, response.headers, content)
             finally:
                 response.close()
         except httpx.RequestError as exc:
@@ -220,21 +210,13 @@ class RagkubeClient:
                     "POST", "/query/stream", json=body, headers=headers
                 ) as response:
                     if not response.is_success:
-                        error_body = BodyReader(
-                            success=False,
-                            timeout=self.timeout,
-                            url=self.base_url,
-                            started=time.monotonic(),
-                        )
-                        for chunk in response.iter_bytes():
-                            if not error_body.add(chunk):
-                                break
+                        error_body = read_body(response, timeout=self.timeout, url=self.base_url)
                         delay = self.retry.delay(attempt, response.status_code, response.headers)
                         if delay is None:
                             raise error_from_response(
                                 response.status_code,
                                 response.headers,
-                                error_body.content,
+                                error_body,
                                 parse_retry_after(response.headers.get("retry-after")),
                             )
                     else:
