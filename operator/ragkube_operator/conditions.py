@@ -24,6 +24,7 @@ REASON_RECONCILED: Final = "Reconciled"
 REASON_INVALID_SPEC: Final = "InvalidSpec"
 REASON_SECRET_NOT_FOUND: Final = "SecretNotFound"  # noqa: S105  (a reason)
 REASON_APPLY_FAILED: Final = "ApplyFailed"
+REASON_APPLY_RETRYING: Final = "ApplyRetrying"
 REASON_ROLLOUT_IN_PROGRESS: Final = "RolloutInProgress"
 REASON_PODS_NOT_READY: Final = "PodsNotReady"
 REASON_AVAILABLE: Final = "MinimumReplicasAvailable"

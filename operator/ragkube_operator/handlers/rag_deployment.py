@@ -253,6 +253,12 @@ async def _reconcile(body: Mapping[str, Any], state: OperatorState) -> None:
     except kopf.PermanentError as error:
         await _fail(state, body, cond.REASON_APPLY_FAILED, str(error))
         raise
+    except kopf.TemporaryError as error:
+        # kopf retries after the delay; until then the status says why nothing changes (a
+        # broken admission webhook, a server error) instead of showing the last success.
+        when = f" (retrying in {error.delay:g} s)" if error.delay else " (retrying)"
+        await _fail(state, body, cond.REASON_APPLY_RETRYING, f"{error}{when}")
+        raise
     for obj in applied:
         meta = obj["metadata"]
         key = (obj["kind"], meta["namespace"], meta["name"])

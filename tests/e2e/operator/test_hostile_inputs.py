@@ -43,6 +43,15 @@ def warnings(kube: Kube, namespace: str, name: str, reason: str) -> list[dict[st
     ]
 
 
+def warned(kube: Kube, namespace: str, name: str, reason: str) -> None:
+    """Wait for a Warning event with `reason` about the object."""
+    eventually(
+        lambda: warnings(kube, namespace, name, reason),
+        timeout=30,
+        what=f"a {reason} Warning event about {name}",
+    )
+
+
 def test_object_with_a_child_name_is_neither_taken_over_nor_deleted(
     kube: Kube, namespace: str
 ) -> None:
@@ -56,11 +65,7 @@ def test_object_with_a_child_name_is_neither_taken_over_nor_deleted(
     assert refused["reason"] == "OwnershipConflict"
     assert "Secret" in refused["message"]
     assert "taken-secrets" in refused["message"]
-    eventually(
-        lambda: warnings(kube, namespace, "taken", "OwnershipConflict"),
-        timeout=30,
-        what="an OwnershipConflict Warning event",
-    )
+    warned(kube, namespace, "taken", "OwnershipConflict")
     secret = kube.get("secret", "taken-secrets", namespace)
     assert secret is not None
     assert not secret["metadata"].get("ownerReferences")
@@ -83,6 +88,54 @@ def test_conflict_clears_once_the_other_object_is_gone(kube: Kube, namespace: st
     kube.kubectl("delete", "configmap", "later-api-config", "-n", namespace)
     reconciled_with(kube, namespace, "later", "True")
     assert kube.get("deployment", "later-api", namespace) is not None
+
+
+def test_an_unreachable_admission_webhook_is_reported_and_retried(
+    kube: Kube, namespace: str
+) -> None:
+    # A cluster's validating webhook for ConfigMaps in this namespace, whose server is down:
+    # the API server answers every write with a 500 until the webhook is fixed or removed.
+    webhook = f"broken-{namespace}"
+    kube.apply(
+        namespace,
+        {
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "ValidatingWebhookConfiguration",
+            "metadata": {"name": webhook},
+            "webhooks": [
+                {
+                    "name": "configmaps.broken.example.com",
+                    "clientConfig": {"url": "https://127.0.0.1:1/validate"},
+                    "rules": [
+                        {
+                            "apiGroups": [""],
+                            "apiVersions": ["v1"],
+                            "operations": ["CREATE", "UPDATE"],
+                            "resources": ["configmaps"],
+                        }
+                    ],
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": namespace}
+                    },
+                    "failurePolicy": "Fail",
+                    "sideEffects": "None",
+                    "admissionReviewVersions": ["v1"],
+                    "timeoutSeconds": 2,
+                }
+            ],
+        },
+    )
+    try:
+        kube.apply(namespace, rag_deployment("gated", api={"replicas": 1}))
+        retrying = reconciled_with(kube, namespace, "gated", "False")
+        assert retrying["reason"] == "ApplyRetrying"
+        assert "configmaps.broken.example.com" in retrying["message"]
+        assert "retrying in" in retrying["message"]
+        warned(kube, namespace, "gated", "ApplyRetrying")
+    finally:
+        kube.kubectl("delete", "validatingwebhookconfiguration", webhook, "--ignore-not-found")
+    reconciled_with(kube, namespace, "gated", "True")
+    assert kube.get("configmap", "gated-api-config", namespace) is not None
 
 
 def test_object_with_the_name_of_a_disabled_feature_is_not_deleted(
@@ -137,11 +190,7 @@ def test_signing_key_that_is_not_text_refuses_the_webhook_only(
     )
     assert (accepted["status"], accepted["reason"]) == ("False", "InvalidSecret")
     assert "bin-key" in accepted["message"]
-    eventually(
-        lambda: warnings(kube, namespace, "binary", "InvalidSecret"),
-        timeout=30,
-        what="an InvalidSecret Warning event",
-    )
+    warned(kube, namespace, "binary", "InvalidSecret")
     # The RagDeployment still follows its spec: a bad Webhook does not stop it.
     kube.apply(namespace, rag_deployment("signs", api={"replicas": 2}))
     eventually(
@@ -194,11 +243,7 @@ def test_storage_change_is_reported_and_does_not_block_other_changes(
     assert refused["reason"] == "StorageChangeRejected"
     assert "5Gi" in refused["message"]
     assert "data-grow-chroma-0" in refused["message"]
-    eventually(
-        lambda: warnings(kube, namespace, "grow", "StorageChangeRejected"),
-        timeout=30,
-        what="a StorageChangeRejected Warning event",
-    )
+    warned(kube, namespace, "grow", "StorageChangeRejected")
     # Everything else in the same change is applied.
     deployment = kube.get("deployment", "grow-api", namespace)
     assert deployment is not None
