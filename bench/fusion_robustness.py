@@ -11,7 +11,10 @@ real corpus (SciFact by default) by weakening one side and keeping the other as 
 - weak dense model: the mean of MiniLM's own token embeddings weighted by IDF, without the
   transformer (a genuinely worse model whose scores look just as confident);
 - lexical, p of the words dropped: each query loses that share of its words at random (the
-  vocabulary mismatch that makes BM25 weak on paraphrased questions).
+  vocabulary mismatch that makes BM25 weak on paraphrased questions). BM25 scores the shorter
+  query, but what the query's shape tells the fusion (keyword query or sentence, and how many
+  chunks hold all its terms) is read from the question as asked: the user asked that, and
+  only the method is being weakened.
 
 For each scenario it prints dense, lexical, plain RRF and the default fusion side by side, all
 ranked by the production code (`Retriever.rank_documents`) over the same candidate lists.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import random
 import sys
 import tempfile
@@ -34,7 +38,7 @@ import numpy.typing as npt
 
 from rag_core.embeddings import CachedEmbedder, LocalEmbedder
 from rag_core.evaluation import eval_settings, ingest_corpus, load_queries, ndcg_at_k
-from rag_core.lexical_index import LexicalHit
+from rag_core.lexical_index import LexicalResult
 from rag_core.retrieval import Retriever
 from rag_core.settings import RagSettings
 from rag_core.system import RAGSystem, indexed_text, make_embedder
@@ -102,7 +106,7 @@ def score(
     retriever: Retriever,
     mode: str,
     dense: list[list[DenseHit]],
-    lexical: list[list[LexicalHit]],
+    lexical: list[LexicalResult],
     judged: list[dict[str, int]],
 ) -> float:
     """Mean nDCG@10 of one mode over the given candidate lists."""
@@ -143,11 +147,18 @@ async def main() -> int:
                 unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
                 return [retriever.dense(v, None, CANDIDATES, with_content=False) for v in unit]
 
-            def lexical_hits(questions: Sequence[str]) -> list[list[LexicalHit]]:
+            def lexical_hits(questions: Sequence[str]) -> list[LexicalResult]:
                 return [retriever.lexical(q, None, CANDIDATES) for q in questions]
 
             dense = dense_hits(vectors)
             lexical = lexical_hits(texts)
+
+            def weakened(questions: Sequence[str]) -> list[LexicalResult]:
+                return [
+                    dataclasses.replace(asked, hits=found.hits)
+                    for asked, found in zip(lexical, lexical_hits(questions), strict=True)
+                ]
+
             scenarios = [("as measured", dense, lexical)]
             scenarios += [
                 (f"dense + noise s={s:g}", dense_hits(vectors + s * noise), lexical)
@@ -160,7 +171,7 @@ async def main() -> int:
                 (
                     f"lexical, {p:.0%} words dropped",
                     dense,
-                    lexical_hits([drop_words(t, p, i) for i, t in enumerate(texts)]),
+                    weakened([drop_words(t, p, i) for i, t in enumerate(texts)]),
                 )
                 for p in DROP_SHARES
             ]

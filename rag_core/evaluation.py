@@ -21,6 +21,7 @@ from pathlib import Path
 
 from rag_core.documents import DocumentInput
 from rag_core.embeddings import CachedEmbedder, Embedder
+from rag_core.lexical_index import LexicalResult
 from rag_core.settings import RETRIEVAL_MODES, RagSettings
 from rag_core.system import RAGSystem, make_embedder
 
@@ -296,7 +297,11 @@ def _score_mode(
             else []
         )
         t2 = time.perf_counter()
-        lexical = retriever.lexical(text, None, retriever.candidates) if mode != "dense" else []
+        lexical = (
+            retriever.lexical(text, None, retriever.candidates)
+            if mode != "dense"
+            else LexicalResult([])
+        )
         t3 = time.perf_counter()
         ranking = retriever.rank_documents(mode, dense, lexical)
         t4 = time.perf_counter()

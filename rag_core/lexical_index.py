@@ -19,6 +19,10 @@ import numpy as np
 import numpy.typing as npt
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")
+_ANY_WORD = re.compile(r"(?u)\w+")
+
+#: A query of at most this many words, none of them a function word, is a keyword query.
+KEYWORD_QUERY_WORDS = 4
 
 
 class Analyzer:
@@ -26,20 +30,44 @@ class Analyzer:
 
     def __init__(self) -> None:
         import Stemmer
-        from bm25s.stopwords import STOPWORDS_EN
+        from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_EN_PLUS
 
         self._stemmer = Stemmer.Stemmer("english")
         self._stopwords = frozenset(STOPWORDS_EN)
+        # The longer NLTK list: question words and auxiliaries ("how", "does", "should") mark
+        # a sentence, though BM25 keeps them as terms.
+        self._function_words = frozenset(STOPWORDS_EN_PLUS)
 
     def terms(self, text: str) -> list[str]:
         words = [w for w in _WORD.findall(text.lower()) if w not in self._stopwords]
         return list(self._stemmer.stemWords(words))
+
+    def is_keyword_query(self, text: str) -> bool:
+        """A few content words and no function word: a lookup ("btrfs heatmap"), not a
+        sentence ("how does btrfs balance data")."""
+        words = _ANY_WORD.findall(text.lower())
+        return 0 < len(words) <= KEYWORD_QUERY_WORDS and not any(
+            word in self._function_words for word in words
+        )
 
 
 @dataclass(frozen=True)
 class LexicalHit:
     id: str
     score: float
+
+
+@dataclass(frozen=True)
+class LexicalResult:
+    """BM25's hits for a query, with what the query itself says about lexical matching.
+
+    `all_terms_matches` counts the chunks (within the filters) that contain every term of a
+    keyword query; it is 0 for other queries, and when a term occurs nowhere.
+    """
+
+    hits: list[LexicalHit]
+    keyword_query: bool = False
+    all_terms_matches: int = 0
 
 
 @dataclass
@@ -139,22 +167,39 @@ class LexicalIndex:
                 mask &= column == condition
         return mask
 
-    def search(
-        self, query: str, k: int, filters: Mapping[str, Any] | None = None
-    ) -> list[LexicalHit]:
+    def search(self, query: str, k: int, filters: Mapping[str, Any] | None = None) -> LexicalResult:
         """Up to `k` chunks with a positive BM25 score for `query`, best first."""
+        keyword_query = self._analyzer.is_keyword_query(query)
         with self._lock:
             self.build()
             if self._bm25 is None:
-                return []
-            token_ids = self._bm25.get_tokens_ids(self.analyze(query))
+                return LexicalResult([], keyword_query)
+            terms = self.analyze(query)
+            token_ids = self._bm25.get_tokens_ids(terms)
             if not token_ids:
-                return []
+                return LexicalResult([], keyword_query)
             scores = self._bm25.get_scores_from_ids(token_ids)
-            if filters:
-                scores = np.where(self._mask(filters), scores, 0.0)
+            mask = self._mask(filters) if filters else None
+            if mask is not None:
+                scores = np.where(mask, scores, 0.0)
+            matches = 0
+            distinct = sorted(set(token_ids))
+            if keyword_query and len(distinct) == len(set(terms)):  # no term unknown
+                matches = self._chunks_with_all(distinct, mask)
             ids = self._ids
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [LexicalHit(ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        hits = [LexicalHit(ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        return LexicalResult(hits, keyword_query, matches)
+
+    def _chunks_with_all(self, token_ids: list[int], mask: npt.NDArray[np.bool_] | None) -> int:
+        """How many chunks (inside `mask`) contain every one of these distinct terms."""
+        # bm25s keeps one posting list (chunk positions) per term in a CSC layout.
+        indptr, indices = self._bm25.scores["indptr"], self._bm25.scores["indices"]
+        postings = [indices[indptr[t] : indptr[t + 1]] for t in token_ids]
+        counts = np.bincount(np.concatenate(postings), minlength=len(self._ids))
+        matching = counts == len(token_ids)
+        if mask is not None:
+            matching &= mask
+        return int(matching.sum())

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rag_core.fusion import fuse, reciprocal_rank_fusion
-from rag_core.lexical_index import LexicalHit, LexicalIndex
+from rag_core.fusion import fuse, query_dense_prior, reciprocal_rank_fusion
+from rag_core.lexical_index import LexicalIndex, LexicalResult
 from rag_core.vector_store import ChromaStore, DenseHit
 
 
@@ -58,24 +58,24 @@ class Retriever:
     ) -> list[DenseHit]:
         return self._store.query(vector, k, filters, with_content)
 
-    def lexical(self, query: str, filters: Mapping[str, Any] | None, k: int) -> list[LexicalHit]:
+    def lexical(self, query: str, filters: Mapping[str, Any] | None, k: int) -> LexicalResult:
         return self._lexical.search(query, k, filters)
 
     def rank(
         self,
         mode: str,
         dense_hits: Sequence[DenseHit],
-        lexical_hits: Sequence[LexicalHit],
+        lexical: LexicalResult,
     ) -> list[tuple[str, float]]:
         """Chunk ids with their ranking score, best first."""
         if mode == "dense":
             return [(h.id, h.similarity) for h in dense_hits]
         if mode == "lexical":
-            return [(h.id, h.score) for h in lexical_hits]
+            return [(h.id, h.score) for h in lexical.hits]
         fused = fuse(
             {h.id: h.similarity for h in dense_hits},
-            {h.id: h.score for h in lexical_hits},
-            self.dense_weight,
+            {h.id: h.score for h in lexical.hits},
+            query_dense_prior(self.dense_weight, lexical.keyword_query, lexical.all_terms_matches),
             # The dense side returns every candidate it was asked for (as many as the
             # filters leave): the depth at which BM25's unlisted chunks scored 0.
             depth=len(dense_hits),
@@ -86,17 +86,17 @@ class Retriever:
         self,
         mode: str,
         dense_hits: Sequence[DenseHit],
-        lexical_hits: Sequence[LexicalHit],
+        lexical: LexicalResult,
     ) -> list[str]:
         """Document ids, best first, each scored by its best chunk in `rank`'s ranking; mode
         "rrf" ranks with plain reciprocal-rank fusion instead (the evaluation baseline)."""
         if mode == "rrf":
             scores = reciprocal_rank_fusion(
-                {h.id: h.similarity for h in dense_hits}, {h.id: h.score for h in lexical_hits}
+                {h.id: h.similarity for h in dense_hits}, {h.id: h.score for h in lexical.hits}
             )
             ranking = sorted(scores.items(), key=lambda item: -item[1])
         else:
-            ranking = self.rank(mode, dense_hits, lexical_hits)
+            ranking = self.rank(mode, dense_hits, lexical)
         documents = {h.id: h.metadata.get("document_id") for h in dense_hits}
         ordered: dict[str, None] = {}
         for chunk_id, _ in ranking:  # best first, so a document's first chunk is its best

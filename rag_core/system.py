@@ -48,7 +48,7 @@ from rag_core.generation import (
 )
 from rag_core.grounding import grounding_score
 from rag_core.guardrails import Guardrails
-from rag_core.lexical_index import LexicalHit, LexicalIndex
+from rag_core.lexical_index import LexicalIndex, LexicalResult
 from rag_core.loading import load_document
 from rag_core.retrieval import RetrievedChunk, Retriever
 from rag_core.settings import RETRIEVAL_MODES, RagSettings
@@ -450,7 +450,7 @@ class RAGSystem:
         candidates = max(retriever.candidates, prepared.max_results)
         dense_count = prepared.max_results if mode == "dense" else candidates
         started = time.perf_counter()
-        lexical_task: asyncio.Future[list[LexicalHit]] | None = None
+        lexical_task: asyncio.Future[LexicalResult] | None = None
         if mode != "dense":
             # BM25 needs no vector, so it runs while the query is being embedded.
             lexical_task = asyncio.ensure_future(
@@ -470,8 +470,8 @@ class RAGSystem:
                 # the same way (Chroma down), must not also surface as an unretrieved exception.
                 lexical_task.add_done_callback(_consume_outcome)
             raise
-        lexical_hits = await lexical_task if lexical_task is not None else []
-        ranking = retriever.rank(mode, dense_hits, lexical_hits)
+        lexical = await lexical_task if lexical_task is not None else LexicalResult([])
+        ranking = retriever.rank(mode, dense_hits, lexical)
         chunks: list[RetrievedChunk] = await self._run(
             retriever.materialise,
             ranking,
@@ -501,7 +501,7 @@ class RAGSystem:
 
     def _lexical_search(
         self, query: str, filters: Mapping[str, Any] | None, k: int
-    ) -> list[LexicalHit]:
+    ) -> LexicalResult:
         assert self._retriever is not None
         self._sync_lexical()
         return self._retriever.lexical(query, filters, k)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag_core.fusion import adaptive_fusion, decisiveness, reciprocal_rank_fusion, standardised
+from rag_core.fusion import (
+    LOOKUP_MATCHES,
+    adaptive_fusion,
+    decisiveness,
+    query_dense_prior,
+    reciprocal_rank_fusion,
+    standardised,
+)
 
 
 def ranking(scores: dict[str, float]) -> list[str]:
@@ -78,3 +85,25 @@ def test_a_specific_query_s_few_lexical_matches_count_as_decisive() -> None:
     lexical = {"x": 9.0, "y": 3.1, "z": 3.0}
     assert ranking(adaptive_fusion(dense, lexical))[0] == "y"
     assert ranking(adaptive_fusion(dense, lexical, depth=len(dense)))[0] == "x"
+
+
+def test_keyword_queries_lean_on_bm25_and_exact_lookups_lean_hard() -> None:
+    assert query_dense_prior(0.5, keyword_query=False, all_terms_matches=1) == 0.5
+    keyword = query_dense_prior(0.5, keyword_query=True, all_terms_matches=0)
+    lookup = query_dense_prior(0.5, keyword_query=True, all_terms_matches=1)
+    assert lookup < keyword < 0.5
+    assert query_dense_prior(0.5, True, LOOKUP_MATCHES) == lookup
+    assert query_dense_prior(0.5, True, LOOKUP_MATCHES + 1) == keyword
+    # The deployment's own tilt carries through.
+    assert query_dense_prior(0.8, True, 1) > lookup
+
+
+def test_a_keyword_lookup_s_exact_match_beats_a_dense_side_sure_of_something_else() -> None:
+    # Dense reads meaning into three unrelated words and is as sure as it ever is; BM25 has
+    # the one chunk holding all three.
+    dense = {"wrong": 0.62, **{f"d{n}": 0.35 - n / 1000 for n in range(50)}, "exact": 0.36}
+    lexical = {"exact": 9.0, "wrong": 2.0, **{f"l{n}": 6.0 - n / 10 for n in range(8)}}
+    sentence = adaptive_fusion(dense, lexical, query_dense_prior(0.5, False, 1), depth=51)
+    lookup = adaptive_fusion(dense, lexical, query_dense_prior(0.5, True, 1), depth=51)
+    assert ranking(sentence)[0] == "wrong"
+    assert ranking(lookup)[0] == "exact"

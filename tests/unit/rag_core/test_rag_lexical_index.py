@@ -21,27 +21,27 @@ def test_stemming_matches_word_forms_and_stopwords_are_ignored() -> None:
         chunk("a::0", "The scheduler schedules pods onto nodes"),
         chunk("b::0", "Backups of the database run nightly"),
     )
-    hits = index.search("scheduling the pod", k=5)
+    hits = index.search("scheduling the pod", k=5).hits
     assert [h.id for h in hits] == ["a::0"]
     assert index.analyze("The Pods are Running") == ["pod", "run"]
 
 
 def test_a_query_with_no_known_term_finds_nothing() -> None:
     index = index_with(chunk("a::0", "Pods run containers"))
-    assert index.search("zebra", k=5) == []
-    assert index.search("the", k=5) == []
+    assert index.search("zebra", k=5).hits == []
+    assert index.search("the", k=5).hits == []
 
 
 def test_upsert_replaces_a_chunk_and_delete_removes_a_document() -> None:
     index = index_with(chunk("a::0", "old words about volumes"), chunk("a::1", "more volumes"))
     index.upsert([chunk("a::0", "new words about ingress")])
-    assert [h.id for h in index.search("ingress", 5)] == ["a::0"]
-    assert [h.id for h in index.search("volumes", 5)] == ["a::1"]
+    assert [h.id for h in index.search("ingress", 5).hits] == ["a::0"]
+    assert [h.id for h in index.search("volumes", 5).hits] == ["a::1"]
     index.delete_document("a", from_position=1)
-    assert index.search("volumes", 5) == []
+    assert index.search("volumes", 5).hits == []
     index.delete_document("a")
     assert len(index) == 0
-    assert index.search("ingress", 5) == []
+    assert index.search("ingress", 5).hits == []
 
 
 def test_filters_are_applied_inside_the_search() -> None:
@@ -50,24 +50,50 @@ def test_filters_are_applied_inside_the_search() -> None:
         chunk("b::0", "replica scaling notes", team="dev"),
         chunk("c::0", "replica scaling faq", team="sec"),
     )
-    assert [h.id for h in index.search("replica", 1, {"team": "dev"})] == ["b::0"]
-    found = {h.id for h in index.search("replica", 5, {"team": {"$in": ["ops", "sec"]}})}
+    assert [h.id for h in index.search("replica", 1, {"team": "dev"}).hits] == ["b::0"]
+    found = {h.id for h in index.search("replica", 5, {"team": {"$in": ["ops", "sec"]}}).hits}
     assert found == {"a::0", "c::0"}
-    assert index.search("replica", 5, {"team": "nobody"}) == []
+    assert index.search("replica", 5, {"team": "nobody"}).hits == []
 
 
 def test_replace_all_resets_the_index() -> None:
     index = index_with(chunk("a::0", "alpha"))
     index.replace_all([chunk("b::0", "beta")])
-    assert index.search("alpha", 5) == []
-    assert [h.id for h in index.search("beta", 5)] == ["b::0"]
+    assert index.search("alpha", 5).hits == []
+    assert [h.id for h in index.search("beta", 5).hits] == ["b::0"]
 
 
 def test_chunks_without_terms_are_kept_but_never_match() -> None:
     index = index_with(chunk("a::0", "0"), chunk("b::0", "the of and"))
-    assert index.search("0", k=5) == []
-    assert index.search("anything", k=5) == []
+    assert index.search("0", k=5).hits == []
+    assert index.search("anything", k=5).hits == []
     assert len(index) == 2
     index.upsert([chunk("c::0", "Pods run containers")])
-    assert [h.id for h in index.search("pods", k=5)] == ["c::0"]
+    assert [h.id for h in index.search("pods", k=5).hits] == ["c::0"]
     assert index.document_of("a::0") == "a"
+
+
+def test_a_keyword_query_counts_the_chunks_holding_all_its_terms() -> None:
+    index = index_with(
+        chunk("a::0", "btrfs heatmap of block usage", team="ops"),
+        chunk("b::0", "btrfs balance and scrub", team="ops"),
+        chunk("c::0", "heatmap colours for grafana", team="dev"),
+        chunk("d::0", "btrfs heatmaps rendered per subvolume", team="dev"),
+    )
+    found = index.search("btrfs heatmap", k=5)
+    assert found.keyword_query
+    assert found.all_terms_matches == 2  # "heatmaps" stems to the same term
+    assert index.search("btrfs heatmap", 5, {"team": "dev"}).all_terms_matches == 1
+    # A term that occurs nowhere: no chunk holds them all, though BM25 still finds some.
+    unknown = index.search("btrfs zebra", k=5)
+    assert unknown.keyword_query
+    assert unknown.all_terms_matches == 0
+    assert unknown.hits
+
+
+def test_a_sentence_is_not_a_keyword_query() -> None:
+    index = index_with(chunk("a::0", "btrfs heatmap of block usage"))
+    for query in ("how does btrfs draw a heatmap", "btrfs heatmap block usage report", "the"):
+        found = index.search(query, k=5)
+        assert not found.keyword_query, query
+        assert found.all_terms_matches == 0, query
