@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     retrieval_mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
     retrieval_top_k: int = Field(default=5, ge=1, le=20)
     retrieval_threshold: float = Field(default=0.25, ge=0.0, le=1.0)
+    #: RETRIEVAL_FUSION_DENSE_WEIGHT: the dense side's prior share in hybrid fusion (0.5 is
+    #: even); lower it for a corpus where BM25 is known to be much the stronger method.
+    retrieval_fusion_dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
     chunk_size: int = Field(default=256, ge=16)
     chunk_overlap: int = Field(default=32, ge=0)
     guardrails_enabled: bool = True
@@ -237,6 +240,7 @@ class Settings(BaseSettings):
             retrieval_mode=self.retrieval_mode,
             top_k=self.retrieval_top_k,
             threshold=self.retrieval_threshold,
+            fusion_dense_weight=self.retrieval_fusion_dense_weight,
             chunk_size=self.chunk_size,
             chunk_overlap=self.chunk_overlap,
             guardrails_enabled=self.guardrails_enabled,

@@ -136,7 +136,8 @@ def fuse(
     0.707, this fusion 0.729 nDCG@10. It was chosen over min-max and fixed-weight z-score
     mixes because it stays nearest the better method when one side is made much weaker
     (bench/fusion_robustness.py). A weak dense *model* whose scores look as confident as a
-    good one's cannot be told apart per query; there `RagSettings.fusion_dense_weight` tilts
-    the prior toward the lexical side.
+    good one's cannot be told apart per query; there `RagSettings.fusion_dense_weight`
+    (a RagDeployment's `spec.retrieval.fusionDenseWeight`) tilts the prior toward the lexical
+    side.
     """
     return adaptive_fusion(dense, lexical, dense_prior, depth)

@@ -35,6 +35,7 @@ CONFIG_ENV: Final = (
     "RETRIEVAL_MODE",  # hybrid | dense | lexical
     "RETRIEVAL_TOP_K",
     "RETRIEVAL_THRESHOLD",
+    "RETRIEVAL_FUSION_DENSE_WEIGHT",  # 0..1, the dense side's prior share in hybrid mode
     "CHUNK_SIZE",
     "CHUNK_OVERLAP",
     "JWT_ALGORITHM",

@@ -38,6 +38,7 @@ def api_settings(rd: RagDeployment) -> dict[str, str]:
         "RETRIEVAL_MODE": spec.retrieval.mode,
         "RETRIEVAL_TOP_K": str(spec.retrieval.top_k),
         "RETRIEVAL_THRESHOLD": str(spec.retrieval.threshold),
+        "RETRIEVAL_FUSION_DENSE_WEIGHT": str(spec.retrieval.fusion_dense_weight),
         "CHUNK_SIZE": str(spec.retrieval.chunk_size),
         "CHUNK_OVERLAP": str(spec.retrieval.chunk_overlap),
         "JWT_ALGORITHM": "HS256",

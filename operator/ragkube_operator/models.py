@@ -208,6 +208,15 @@ class RetrievalSpec(SpecModel):
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
     top_k: int = Field(default=5, ge=1, le=20, alias="topK")
     threshold: float = Field(default=0.0, ge=0.0, le=1.0)
+    fusion_dense_weight: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Hybrid mode: the dense side's prior share in fusion (0.5 is even); lower it "
+            "for documents where keyword search is known to be much the stronger method."
+        ),
+    )
     chunk_size: int = Field(default=256, ge=16, le=8192)
     chunk_overlap: int = Field(default=32, ge=0, le=4096)
 

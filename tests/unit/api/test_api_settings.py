@@ -15,6 +15,7 @@ def test_reads_contract_and_seed_names_from_environment(monkeypatch: pytest.Monk
     monkeypatch.setenv("APP_NAME", "kb")
     monkeypatch.setenv("CHROMA_HOST", "chroma.ns.svc")
     monkeypatch.setenv("RETRIEVAL_MODE", "dense")
+    monkeypatch.setenv("RETRIEVAL_FUSION_DENSE_WEIGHT", "0.3")
     monkeypatch.setenv("ALLOWED_ORIGINS", "https://a.example, https://b.example")
     monkeypatch.setenv("GUARDRAILS_BLOCKED_PATTERNS", '["secret\\\\s+plan"]')
     monkeypatch.setenv("RATE_LIMIT_REQUESTS", "7")
@@ -27,6 +28,7 @@ def test_reads_contract_and_seed_names_from_environment(monkeypatch: pytest.Monk
     rag = settings.to_rag_settings()
     assert rag.chroma_host == "chroma.ns.svc"
     assert rag.retrieval_mode == "dense"
+    assert rag.fusion_dense_weight == 0.3
     assert rag.redis_url == "redis://:pw@redis:6379/0"
     assert rag.blocked_patterns == ("secret\\s+plan",)
 
@@ -80,3 +82,9 @@ def test_seed_chroma_db_path_is_the_data_dir_when_data_dir_is_unset(tmp_path) ->
 def test_trusted_proxies_must_be_addresses_or_networks() -> None:
     with pytest.raises(ValidationError, match="trusted_proxies"):
         Settings(trusted_proxies=["not-an-ip"])
+
+
+@pytest.mark.parametrize("weight", [-0.1, 1.5])
+def test_fusion_dense_weight_is_a_share(weight: float) -> None:
+    with pytest.raises(ValidationError, match="retrieval_fusion_dense_weight"):
+        Settings(retrieval_fusion_dense_weight=weight)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pydantic
 import pytest
 from ragkube_operator.api_configmap import api_configmap
 from ragkube_operator.api_deployment import api_deployment
@@ -67,3 +68,16 @@ def test_users_file_points_into_the_users_mount() -> None:
     mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
     assert data["USERS_FILE"] == f"{mounts['users']}/{api_image.USERS_FILE_NAME}"
     assert data["WEBHOOKS_FILE"] == f"{mounts['webhooks']}/{api_image.WEBHOOKS_FILE_NAME}"
+
+
+def test_retrieval_settings_reach_the_api_environment() -> None:
+    rd = make_rd(retrieval={"mode": "hybrid", "topK": 7, "fusionDenseWeight": 0.2})
+    data = api_configmap(rd)["data"]
+    assert data["RETRIEVAL_TOP_K"] == "7"
+    assert data["RETRIEVAL_FUSION_DENSE_WEIGHT"] == "0.2"
+    assert api_configmap(make_rd())["data"]["RETRIEVAL_FUSION_DENSE_WEIGHT"] == "0.5"
+
+
+def test_fusion_dense_weight_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(pydantic.ValidationError, match="fusionDenseWeight"):
+        make_rd(retrieval={"fusionDenseWeight": 1.5})
