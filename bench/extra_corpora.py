@@ -12,6 +12,9 @@ corpora of other kinds, each query judged against the one document it was taken 
 - debian-names: the package name, as words, finds its long description (untitled);
 - debian-keywords: three rare words of a description find it (short keyword queries for
   rare terms, where BM25 is far stronger than the dense model);
+- debian-synopsis-words: three content words of the synopsis, in random order, find the
+  description of debian-descriptions (keyword queries whose words the description may not
+  contain, so BM25 has no sure match);
 - python-docstrings: a docstring's summary line finds the rest of it (titled with the
   qualified name), from the standard library and packages installed in the environment.
 
@@ -122,7 +125,7 @@ def rare_words(
 
 
 def debian_corpora(out: Path) -> None:
-    """The three Debian corpora."""
+    """The four Debian corpora."""
     packages = debian_packages()
     described = unique(
         (Item(name, name, body, synopsis) for name, (synopsis, body) in packages.items()), seed=7
@@ -143,6 +146,22 @@ def debian_corpora(out: Path) -> None:
             keyword_items.append(Item(item.id, "", item.text, words))
     corpus = [Item(i.id, "", i.text, i.query) for i in described]
     write_beir(out / "debian-keywords", corpus, keyword_items[:QUERIES])
+
+    rnd = random.Random(3)
+    worded = []
+    for item in described[:QUERIES]:
+        content = synopsis_words(item.query)
+        picked = " ".join(rnd.sample(content, min(3, len(content))))
+        worded.append(Item(item.id, item.title, item.text, picked))
+    write_beir(out / "debian-synopsis-words", described, [i for i in worded if i.query])
+
+
+def synopsis_words(synopsis: str) -> list[str]:
+    """The distinct content words of a synopsis (no function words, no bare numbers)."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    words = re.findall(r"\w+", synopsis.lower())
+    return list(dict.fromkeys(w for w in words if w not in STOPWORDS_EN_PLUS and not w.isdigit()))
 
 
 def _name_word(package: str) -> str:
