@@ -27,6 +27,7 @@ import type {
 } from "./models.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, parseRetryAfter, retryDelay } from "./retry.js";
 import { EventStreamReader, lines } from "./sse.js";
+import { type Shape, ShapeError, shapes, validate } from "./validate.js";
 
 export interface ClientOptions {
   /** Sent as `X-API-Key`. */
@@ -315,8 +316,11 @@ export class RagkubeClient {
     }
   }
 
-  /** The JSON a successful call answers; `InvalidResponseError` when it is not JSON. */
-  private async json<T>(spec: RequestSpec): Promise<T> {
+  /**
+   * The `shape` a successful call answers; `InvalidResponseError` when the body is not JSON
+   * or not of that shape.
+   */
+  private async json<T>(spec: RequestSpec, shape: Shape<T>): Promise<T> {
     const { response, watchdog } = await this.request(spec);
     let text: string;
     try {
@@ -326,19 +330,27 @@ export class RagkubeClient {
     } finally {
       watchdog.stop();
     }
+    const init: { status: number; code: string; requestId?: string } = {
+      status: response.status,
+      code: "invalid_response",
+    };
+    const requestId = response.headers.get("x-request-id");
+    if (requestId) init.requestId = requestId;
+    let body: unknown;
     try {
-      return JSON.parse(text) as T;
+      body = JSON.parse(text);
     } catch {
-      const init: { status: number; code: string; requestId?: string } = {
-        status: response.status,
-        code: "invalid_response",
-      };
-      const requestId = response.headers.get("x-request-id");
-      if (requestId) init.requestId = requestId;
       throw new InvalidResponseError(
         `the server's answer is not JSON: ${summariseBody(text) || "an empty body"}`,
         init,
       );
+    }
+    try {
+      return validate(shape, body);
+    } catch (cause) {
+      if (!(cause instanceof ShapeError)) throw cause;
+      // The message names the field, never its value: the body may hold a token or secret.
+      throw new InvalidResponseError(`the server's answer is not ${shape.what}: ${cause.message}`, init);
     }
   }
 
@@ -355,7 +367,7 @@ export class RagkubeClient {
   async login(username: string, password: string, scopes?: string[]): Promise<Token> {
     const form = new URLSearchParams({ grant_type: "password", username, password });
     if (scopes && scopes.length > 0) form.set("scope", scopes.join(" "));
-    const token = await this.json<Token>({ method: "POST", path: "/auth/login", body: form });
+    const token = await this.json({ method: "POST", path: "/auth/login", body: form }, shapes.Token);
     this.token = token.access_token;
     this.apiKey = undefined;
     return token;
@@ -365,12 +377,10 @@ export class RagkubeClient {
 
   /** Ask a question; the answer with its sources. */
   async query(query: string, options: QueryOptions = {}): Promise<QueryResponse> {
-    return this.json<QueryResponse>({
-      method: "POST",
-      path: "/query",
-      json: queryBody(query, options),
-      signal: options.signal,
-    });
+    return this.json(
+      { method: "POST", path: "/query", json: queryBody(query, options), signal: options.signal },
+      shapes.QueryResponse,
+    );
   }
 
   /**
@@ -429,7 +439,7 @@ export class RagkubeClient {
 
   /** Add documents given as text; per-document results (some may have failed). */
   async ingest(documents: DocumentIn[]): Promise<IngestResponse> {
-    return this.json<IngestResponse>({ method: "POST", path: "/documents", json: { documents } });
+    return this.json({ method: "POST", path: "/documents", json: { documents } }, shapes.IngestResponse);
   }
 
   /** Upload files (text, Markdown, HTML, PDF, JSON); per-file results. */
@@ -446,7 +456,7 @@ export class RagkubeClient {
       form.append("files", blob, file.name);
     }
     if (metadata) form.set("metadata", JSON.stringify(metadata));
-    return this.json<IngestResponse>({ method: "POST", path: "/documents", body: form });
+    return this.json({ method: "POST", path: "/documents", body: form }, shapes.IngestResponse);
   }
 
   /** One page of stored documents. */
@@ -455,12 +465,12 @@ export class RagkubeClient {
       offset: String(options.offset ?? 0),
       limit: String(options.limit ?? 50),
     });
-    return this.json<DocumentPage>({ method: "GET", path: `/documents?${params}` });
+    return this.json({ method: "GET", path: `/documents?${params}` }, shapes.DocumentPage);
   }
 
   /** One stored document; `NotFoundError` when there is none. */
   async getDocument(id: string): Promise<Document> {
-    return this.json<Document>({ method: "GET", path: `/documents/${segment(id)}` });
+    return this.json({ method: "GET", path: `/documents/${segment(id)}` }, shapes.Document);
   }
 
   /** Remove a document and its chunks; `NotFoundError` when there is none. */
@@ -478,12 +488,12 @@ export class RagkubeClient {
   ): Promise<WebhookCreated> {
     const body: Record<string, unknown> = { url, events, description: options.description ?? "" };
     if (options.secret !== undefined) body.secret = options.secret;
-    return this.json<WebhookCreated>({ method: "POST", path: "/webhooks", json: body });
+    return this.json({ method: "POST", path: "/webhooks", json: body }, shapes.WebhookCreated);
   }
 
   /** Every webhook of the deployment (runtime and operator-managed). */
   async listWebhooks(): Promise<Webhook[]> {
-    return this.json<Webhook[]>({ method: "GET", path: "/webhooks" });
+    return this.json({ method: "GET", path: "/webhooks" }, shapes.WebhookList);
   }
 
   /** Remove a runtime webhook. */
@@ -495,16 +505,16 @@ export class RagkubeClient {
 
   /** Liveness (no retries). */
   async health(): Promise<Health> {
-    return this.json<Health>({ method: "GET", path: "/health", retry: false });
+    return this.json({ method: "GET", path: "/health", retry: false }, shapes.Health);
   }
 
   /** Readiness; `ServerError` (with `details`) when a check fails. No retries. */
   async ready(): Promise<Readiness> {
-    return this.json<Readiness>({ method: "GET", path: "/ready", retry: false });
+    return this.json({ method: "GET", path: "/ready", retry: false }, shapes.Readiness);
   }
 
   /** Collection statistics. */
   async stats(): Promise<Stats> {
-    return this.json<Stats>({ method: "GET", path: "/stats" });
+    return this.json({ method: "GET", path: "/stats" }, shapes.Stats);
   }
 }

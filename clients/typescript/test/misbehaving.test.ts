@@ -127,6 +127,126 @@ describe("bodies that are not what the API promises", () => {
   });
 });
 
+/** A 200 carrying `body` as JSON, as the API (or something in its place) would send it. */
+const ok = (body: unknown): Answer => response("200 OK", JSON.stringify(body), ["x-request-id: rq-shape"]);
+
+/** `value` without the field `name`. */
+function without<T extends object>(value: T, name: keyof T): Partial<T> {
+  const copy: Partial<T> = { ...value };
+  delete copy[name];
+  return copy;
+}
+
+const SOURCE = { content: "A Deployment manages ReplicaSets.", similarity: 0.91, metadata: { source: "k8s.md" } };
+const QUERY = {
+  request_id: "rq-1",
+  query: "What does a Deployment do?",
+  answer: "It manages ReplicaSets.",
+  sources: [SOURCE],
+  confidence: 0.8,
+  processing_time: 0.12,
+  timestamp: "2025-01-01T12:00:00.123456Z",
+  guardrails_triggered: [],
+};
+const STATS = { documents: 3, chunks: 9, index_version: "v1", uptime_seconds: 12.5, rag: { mode: "hybrid" } };
+const LOGIN = { access_token: "eyJ.tok-secret.sig", token_type: "bearer", expires_in: 3600, scopes: ["query"] };
+const WEBHOOK = { id: "wh-1", url: "https://hooks.example/in", events: ["query.completed"], source: "runtime", description: "" };
+
+type Call = (client: RagkubeClient) => Promise<unknown>;
+
+describe("JSON answers of the wrong shape", () => {
+  const cases: [string, Call, unknown, string][] = [
+    [
+      "a query answer without its answer",
+      (c) => c.query("What does a Deployment do?"),
+      without(QUERY, "answer"),
+      "the server's answer is not a QueryResponse: answer is missing",
+    ],
+    [
+      "a source whose similarity is a string",
+      (c) => c.query("What does a Deployment do?"),
+      { ...QUERY, sources: [SOURCE, { ...SOURCE, similarity: "0.9" }] },
+      "the server's answer is not a QueryResponse: sources[1].similarity must be a number, not a string",
+    ],
+    [
+      "a document page whose items are not an array",
+      (c) => c.listDocuments(),
+      { items: { id: "d1" }, total: 1, offset: 0, limit: 50 },
+      "the server's answer is not a DocumentPage: items must be an array, not an object",
+    ],
+    [
+      "a login answer without an access token",
+      (c) => c.login("alice", "pw"),
+      without(LOGIN, "access_token"),
+      "the server's answer is not a Token: access_token is missing",
+    ],
+    [
+      "statistics whose document count is a string",
+      (c) => c.stats(),
+      { ...STATS, documents: "3" },
+      "the server's answer is not a Stats: documents must be an integer, not a string",
+    ],
+    [
+      "a webhook list with an unknown source",
+      (c) => c.listWebhooks(),
+      [WEBHOOK, { ...WEBHOOK, source: "elsewhere" }],
+      `the server's answer is not a list of Webhook: [1].source must be "runtime" or "operator", not another string`,
+    ],
+    [
+      "an array where an object belongs",
+      (c) => c.health(),
+      [{ status: "ok" }],
+      "the server's answer is not a Health: the body must be an object, not an array",
+    ],
+  ];
+
+  it.each(cases)("raises InvalidResponseError naming the field for %s", async (_name, call, body, message) => {
+    const { url } = await serve(ok(body));
+
+    const error = await failure(call(client(url)));
+
+    expect(error).toBeInstanceOf(InvalidResponseError);
+    expect([error.status, error.code, error.requestId]).toEqual([200, "invalid_response", "rq-shape"]);
+    expect(error.message).toBe(message);
+  });
+
+  it("neither quotes a malformed token nor starts using it", async () => {
+    const { url } = await serve(ok({ ...LOGIN, access_token: [LOGIN.access_token] }));
+    const sdk = client(url);
+
+    const error = await failure(sdk.login("alice", "pw"));
+
+    expect(error.message).toBe("the server's answer is not a Token: access_token must be a string, not an array");
+    expect(error.message).not.toContain("tok-secret");
+    expect([sdk.token, sdk.apiKey]).toEqual([undefined, "rk_test-key"]);
+  });
+
+  it("accepts fields it does not know, as from a newer server", async () => {
+    const newer = { ...QUERY, reranked: true, sources: [{ ...SOURCE, rerank_score: 0.7 }] };
+    const { url } = await serve(ok(newer));
+
+    const answer = await client(url).query("What does a Deployment do?");
+
+    expect(answer).toEqual(QUERY);
+  });
+
+  it("keeps statistics it does not know, as the Python SDK does", async () => {
+    const { url } = await serve(ok({ ...STATS, cache_hits: 7 }));
+
+    const stats = await client(url).stats();
+
+    expect(stats).toEqual({ ...STATS, cache_hits: 7 });
+  });
+
+  it("fills the fields the API gives a default when they are absent", async () => {
+    const { url } = await serve(ok(without(LOGIN, "token_type")));
+
+    const token = await client(url).login("alice", "pw");
+
+    expect(token.token_type).toBe("bearer");
+  });
+});
+
 describe("connections that fail or never finish", () => {
   it("times out a server that never answers", async () => {
     const { url } = await serve(silence);
