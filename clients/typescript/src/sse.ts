@@ -2,6 +2,7 @@
 
 import { ApiConnectionError, InvalidResponseError, errorFromEnvelope } from "./errors.js";
 import type { ErrorEnvelope, StreamEvent } from "./models.js";
+import { ShapeError, eventShapes, validate } from "./validate.js";
 
 export interface ServerSentEvent {
   event: string;
@@ -65,27 +66,14 @@ export async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<s
   }
 }
 
-/** Fields each known event must carry, and their types (the rest is passed through). */
-const REQUIRED_FIELDS: Record<string, Record<string, "array" | "string" | "number">> = {
-  sources: { sources: "array" },
-  token: { text: "string" },
-  final: { confidence: "number" },
-};
-
-function hasFields(data: Record<string, unknown>, fields: Record<string, "array" | "string" | "number">): boolean {
-  return Object.entries(fields).every(([name, kind]) =>
-    kind === "array" ? Array.isArray(data[name]) : typeof data[name] === kind,
-  );
-}
-
 /**
  * The typed event, undefined for event types this SDK does not know. An `error` event
  * throws the error it describes (a `ServerError` when it describes nothing usable); an
  * event without its promised fields throws `InvalidResponseError`.
  */
 export function toStreamEvent(raw: ServerSentEvent): StreamEvent | undefined {
-  const fields = REQUIRED_FIELDS[raw.event];
-  if (fields === undefined && raw.event !== "error") return undefined;
+  const shape = eventShapes[raw.event];
+  if (shape === undefined && raw.event !== "error") return undefined;
   let data: unknown;
   try {
     data = raw.data ? JSON.parse(raw.data) : {};
@@ -100,11 +88,18 @@ export function toStreamEvent(raw: ServerSentEvent): StreamEvent | undefined {
         : { error: "stream_error", message: "the server reported an error mid-stream" };
     throw errorFromEnvelope(envelope, undefined);
   }
-  const record = data as Record<string, unknown>;
-  if (!isObject || fields === undefined || !hasFields(record, fields)) {
+  if (data === undefined || shape === undefined) {
     throw new InvalidResponseError(`The server sent a malformed '${raw.event}' event.`, { code: "invalid_response" });
   }
-  return { ...record, type: raw.event } as StreamEvent;
+  try {
+    return validate(shape, data);
+  } catch (cause) {
+    if (!(cause instanceof ShapeError)) throw cause;
+    // Named by field, never by value, as for every other answer.
+    throw new InvalidResponseError(`The server sent a malformed '${raw.event}' event: ${cause.message}`, {
+      code: "invalid_response",
+    });
+  }
 }
 
 /**

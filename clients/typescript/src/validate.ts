@@ -12,14 +12,17 @@
 import type {
   Document,
   DocumentPage,
+  FinalEvent,
   Health,
   IngestResponse,
   IngestResult,
   QueryResponse,
   Readiness,
   Source,
+  SourcesEvent,
   Stats,
   Token,
+  TokenEvent,
   Webhook,
   WebhookCreated,
 } from "./models.js";
@@ -256,6 +259,39 @@ const stats: Check<Stats> = (value, path) => {
   };
 };
 
+// A stream's events, as the Python SDK's models read them (with the same defaults).
+
+const sourcesEvent: Check<SourcesEvent> = (value, path) => {
+  const o = object(value, path);
+  return {
+    type: "sources",
+    sources: field(o, "sources", arrayOf(source), path),
+    standalone_query: field(o, "standalone_query", nullable(string), path, null),
+  };
+};
+
+const tokenEvent: Check<TokenEvent> = (value, path) => ({
+  type: "token",
+  text: field(object(value, path), "text", string, path),
+});
+
+const finalEvent: Check<FinalEvent> = (value, path) => {
+  const o = object(value, path);
+  const event: FinalEvent = {
+    type: "final",
+    answer: field(o, "answer", string, path, ""),
+    confidence: field(o, "confidence", number, path),
+    guardrails_triggered: field(o, "guardrails_triggered", arrayOf(string), path, []),
+    timings: field(o, "timings", recordOf(number), path, {}),
+    blocked: field(o, "blocked", boolean, path, false),
+  };
+  const requestId = field(o, "request_id", nullable(string), path, null);
+  if (requestId !== null) event.request_id = requestId;
+  const processingTime = field(o, "processing_time", nullable(number), path, null);
+  if (processingTime !== null) event.processing_time = processingTime;
+  return event;
+};
+
 /** The types `RagkubeClient` reads from a JSON body. */
 export const shapes = {
   QueryResponse: { what: "a QueryResponse", check: queryResponse },
@@ -269,6 +305,13 @@ export const shapes = {
   Readiness: { what: "a Readiness", check: readiness },
   Stats: { what: "a Stats", check: stats },
 } as const satisfies Record<string, Shape<unknown>>;
+
+/** The stream events `RagkubeClient.queryStream` yields, by SSE event name. */
+export const eventShapes: Record<string, Shape<SourcesEvent | TokenEvent | FinalEvent>> = {
+  sources: { what: "a 'sources' event", check: sourcesEvent },
+  token: { what: "a 'token' event", check: tokenEvent },
+  final: { what: "a 'final' event", check: finalEvent },
+};
 
 /** `value` read as `shape`'s type; throws `ShapeError` naming the first field that does not fit. */
 export function validate<T>(shape: Shape<T>, value: unknown): T {

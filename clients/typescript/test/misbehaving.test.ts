@@ -344,6 +344,30 @@ describe("streams", () => {
     expect(await failure(drain(client(url)))).toBeInstanceOf(InvalidResponseError);
   });
 
+  it("names the field of an event whose nested value has the wrong type", async () => {
+    const bad = 'event: sources\ndata: {"sources":[{"content":"c","similarity":"high","metadata":{}}]}\n\n';
+    const { url } = await serve(eventStream([bad, FINAL]));
+    const error = await failure(drain(client(url)));
+    expect(error).toBeInstanceOf(InvalidResponseError);
+    expect(error.message).toBe(
+      "The server sent a malformed 'sources' event: sources[0].similarity must be a number, not a string",
+    );
+  });
+
+  it("fills a final event's optional fields as the Python SDK does", async () => {
+    const { url } = await serve(eventStream([SOURCES, 'event: final\ndata: {"confidence":0.25}\n\n']));
+    const events = [];
+    for await (const event of client(url).queryStream("q")) events.push(event);
+    expect(events.at(-1)).toEqual({
+      type: "final",
+      answer: "",
+      confidence: 0.25,
+      guardrails_triggered: [],
+      timings: {},
+      blocked: false,
+    });
+  });
+
   it.each(["null", "[1]", ""])("raises a ServerError for an error event with data %j", async (data) => {
     const { url } = await serve(eventStream([SOURCES, data ? `event: error\ndata: ${data}\n\n` : "event: error\n\n"]));
     const error = await failure(drain(client(url)));
