@@ -5,11 +5,15 @@ Input rules refuse a query before any retrieval: `query_empty`, `query_too_long`
 `invalid_citation` (a [n] that matches no source), `ungrounded_answer` (too few of the
 answer's sentences are supported by the sources) and `low_confidence` (confidence under the
 floor; the answer is then replaced by a refusal).
+
+The input patterns read the query as sent and as a reader sees it (`judged_forms`): a
+phrase split by a newline, a tab or padding, or spelled in look-alike characters, still fires.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -50,6 +54,41 @@ _INJECTION_PATTERNS: tuple[str, ...] = (
     r"</?(?:system|assistant)>|\[/?INST\]|<\|im_start\|>",
 )
 
+#: A query's lines are one text: `.` crosses newlines, so a rule cannot be split over two.
+_FLAGS = re.IGNORECASE | re.DOTALL
+
+
+def _keyword_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", _FLAGS)
+
+
+#: The built-in rules, compiled once. Every one runs in time linear in the query's length
+#: (bounded repetitions only, no nested unbounded quantifiers).
+BLOCKED_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern, _FLAGS)) for name, pattern in DEFAULT_BLOCKED_PATTERNS
+)
+TOXIC_RULE: re.Pattern[str] = _keyword_pattern(DEFAULT_TOXIC_KEYWORDS)
+INJECTION_RULES: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern, _FLAGS) for pattern in _INJECTION_PATTERNS
+)
+#: Every built-in compiled pattern that is matched against user text.
+BUILT_IN_PATTERNS: tuple[re.Pattern[str], ...] = (
+    *(rule for _, rule in BLOCKED_RULES),
+    TOXIC_RULE,
+    *INJECTION_RULES,
+)
+
+
+def judged_forms(query: str) -> tuple[str, ...]:
+    """The texts the input rules read: the query as sent, and the form a reader sees
+    (compatibility characters folded, invisible format characters dropped, every run of
+    whitespace one space) — so newlines, tabs, padding or look-alike letters cannot split
+    or disguise a blocked phrase."""
+    folded = unicodedata.normalize("NFKC", query)
+    visible = "".join(c for c in folded if unicodedata.category(c) != "Cf")
+    seen = " ".join(visible.split())
+    return (query,) if seen == query else (query, seen)
+
 
 @dataclass(frozen=True)
 class GuardrailVerdict:
@@ -73,34 +112,39 @@ class Guardrails:
         confidence_floor: float = 0.15,
         grounding_floor: float = 0.5,
     ) -> None:
-        patterns = list(DEFAULT_BLOCKED_PATTERNS)
-        patterns += [(f"custom_{n}", p) for n, p in enumerate(extra_blocked_patterns, start=1)]
         try:
-            self._blocked = [(name, re.compile(p, re.IGNORECASE)) for name, p in patterns]
+            custom = [
+                (f"custom_{n}", re.compile(p, _FLAGS))
+                for n, p in enumerate(extra_blocked_patterns, start=1)
+            ]
         except re.error as error:
             raise ValueError(
                 f"A blocked pattern is not a valid regular expression: {error}"
             ) from error
-        words = tuple(toxic_keywords) or DEFAULT_TOXIC_KEYWORDS
-        self._toxic = re.compile(
-            r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE
-        )
-        self._injection = [re.compile(p, re.IGNORECASE | re.DOTALL) for p in _INJECTION_PATTERNS]
+        self._blocked = [*BLOCKED_RULES, *custom]
+        self._toxic = _keyword_pattern(toxic_keywords) if toxic_keywords else TOXIC_RULE
+        self._injection = INJECTION_RULES
         self.max_query_chars = max_query_chars
         self.confidence_floor = confidence_floor
         self.grounding_floor = grounding_floor
 
     def check_input(self, query: str) -> GuardrailVerdict:
-        """Every input rule the query breaks (an empty list lets it through)."""
+        """Every input rule the query breaks (an empty list lets it through); a pattern
+        fires when it matches any of the query's `judged_forms`."""
+        forms = judged_forms(query)
+
+        def found(rule: re.Pattern[str]) -> bool:
+            return any(rule.search(form) for form in forms)
+
         fired: list[str] = []
         if not query.strip():
             fired.append("query_empty")
         if len(query) > self.max_query_chars:
             fired.append("query_too_long")
-        fired += [f"blocked_pattern:{name}" for name, rx in self._blocked if rx.search(query)]
-        if self._toxic.search(query):
+        fired += [f"blocked_pattern:{name}" for name, rule in self._blocked if found(rule)]
+        if found(self._toxic):
             fired.append("toxic_language")
-        if any(rx.search(query) for rx in self._injection):
+        if any(found(rule) for rule in self._injection):
             fired.append("prompt_injection")
         return GuardrailVerdict(fired)
 
