@@ -21,9 +21,9 @@ import tempfile
 from pathlib import Path
 
 import uvicorn
-from fastapi import FastAPI
 
 from api.auth import hash_password
+from api.http_protocol import HEADER_TIMEOUT_ENV, BoundedHttpToolsProtocol, ConnectionLimits
 from api.settings import Settings
 
 DEV_USERS_FILE_NAME = "users.json"
@@ -87,11 +87,35 @@ def ensure_development_admin(settings: Settings) -> tuple[Settings, str | None]:
     return settings.model_copy(update={"users_file": path}), password
 
 
-def app_from_environment() -> FastAPI:
-    """The app of one worker process (uvicorn factory), built from the environment."""
-    from api.app import create_app
+def bounded_app(settings: Settings) -> ConnectionLimits:
+    """The app behind the connection limits of `settings` (what uvicorn serves)."""
+    from api.app import EXEMPT_FROM_RATE_LIMIT, create_app
 
-    return create_app(Settings())
+    return ConnectionLimits(
+        create_app(settings),
+        max_concurrency=settings.http_max_concurrency,
+        body_timeout_seconds=settings.http_body_timeout_seconds,
+        always_admitted=EXEMPT_FROM_RATE_LIMIT,
+    )
+
+
+def app_from_environment() -> ConnectionLimits:
+    """The app of one worker process (uvicorn factory), built from the environment."""
+    return bounded_app(Settings())
+
+
+def _server_options(settings: Settings) -> dict[str, object]:
+    """uvicorn options shared by the one-process and the multi-worker paths."""
+    os.environ[HEADER_TIMEOUT_ENV] = str(settings.http_header_timeout_seconds)
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "http": BoundedHttpToolsProtocol,
+        "timeout_keep_alive": settings.http_keep_alive_timeout_seconds,
+        "access_log": False,
+        "log_config": None,
+        "proxy_headers": False,
+    }
 
 
 def run(settings: Settings, *, embedded_defaults: bool = True) -> None:
@@ -114,16 +138,7 @@ def run(settings: Settings, *, embedded_defaults: bool = True) -> None:
         if not settings.is_production:
             settings = settings.model_copy(update={"ingest_sample_corpus": True})
     if settings.workers == 1:
-        from api.app import create_app
-
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            access_log=False,
-            log_config=None,
-            proxy_headers=False,
-        )
+        uvicorn.run(bounded_app(settings), **_server_options(settings))  # type: ignore[arg-type]
         return
     env = os.environ
     if settings.users_file is not None:
@@ -140,12 +155,8 @@ def run(settings: Settings, *, embedded_defaults: bool = True) -> None:
     uvicorn.run(
         "api.serve:app_from_environment",
         factory=True,
-        host=settings.host,
-        port=settings.port,
         workers=settings.workers,
-        access_log=False,
-        log_config=None,
-        proxy_headers=False,
+        **_server_options(settings),  # type: ignore[arg-type]
     )
 
 

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = api_image.API_PORT
     workers: int = Field(default=1, ge=1, le=64)
+    #: Connection hygiene (api.http_protocol): idle time between requests on a connection,
+    #: time to complete a request's headers, longest pause inside a request body, and the
+    #: requests one worker answers at once before it answers 503 + Retry-After.
+    http_keep_alive_timeout_seconds: int = Field(default=5, ge=1, le=300)
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    http_max_concurrency: int = Field(default=128, ge=1, le=100_000)
 
     # --- rag_core ------------------------------------------------------------------------
     data_dir: Path = Path("./data")
@@ -95,7 +102,18 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(default=32, ge=0)
     guardrails_enabled: bool = True
     guardrails_blocked_patterns: CsvList = Field(default_factory=list)
+    #: GUARDRAILS_ALLOW_OPT_OUT: let every caller send `use_guardrails: false`; by default
+    #: only callers with the `admin` scope may (others get 403).
+    guardrails_allow_opt_out: bool = False
     conversation_turns: int = Field(default=5, ge=0)
+    #: MAX_FILTER_KEYS / MAX_FILTER_VALUES: fields in a query's filters, and values in them
+    #: altogether (an equality counts one, an `$in` its length); over either, 400.
+    max_filter_keys: int = Field(default=RagSettings.max_filter_keys, ge=1, le=256)
+    max_filter_values: int = Field(default=RagSettings.max_filter_values, ge=1, le=16_384)
+    #: CHAT_MAX_MESSAGES / CHAT_MAX_CHARS: messages in a /v1/chat/completions request, and
+    #: the characters of their text altogether; over either, 400.
+    chat_max_messages: int = Field(default=100, ge=1, le=1000)
+    chat_max_chars: int = Field(default=100_000, ge=1000, le=10_000_000)
     max_document_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     ingest_sample_corpus: bool = False
 
@@ -247,6 +265,8 @@ class Settings(BaseSettings):
             blocked_patterns=tuple(self.guardrails_blocked_patterns),
             redis_url=self.redis_url_value(),
             conversation_turns=self.conversation_turns,
+            max_filter_keys=self.max_filter_keys,
+            max_filter_values=self.max_filter_values,
             max_document_bytes=self.max_document_bytes,
         )
 

@@ -100,12 +100,8 @@ def wait_ready(api: ApiProcess, timeout: float) -> None:
     raise ServiceFailed(f"the API was not ready after {timeout:.0f}s:\n{api.log_text()[-4000:]}")
 
 
-@contextlib.contextmanager
-def api_process(
-    settings_env: Mapping[str, str], directory: Path, timeout: float = 180.0
-) -> Iterator[ApiProcess]:
-    """An API process configured by `settings_env` (on top of an offline-model environment)."""
-    env = {
+def _offline_env(settings_env: Mapping[str, str]) -> dict[str, str]:
+    return {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
@@ -113,6 +109,42 @@ def api_process(
         "PYTHONUNBUFFERED": "1",
         **settings_env,
     }
+
+
+@contextlib.contextmanager
+def image_entrypoint_process(
+    settings_env: Mapping[str, str], directory: Path, timeout: float = 180.0
+) -> Iterator[ApiProcess]:
+    """The API started as the image starts it (`python -m api.serve`, settings from the
+    environment), so the server options `api.serve.run` passes to uvicorn are in force."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = _offline_env(
+        {"HOST": "127.0.0.1", "PORT": str(port), "DATA_DIR": str(directory), **settings_env}
+    )
+    log = directory / "api.log"
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.serve"],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    running = ApiProcess(port, env, log, process)
+    try:
+        wait_ready(running, timeout)
+        yield running
+    finally:
+        running.stop()
+
+
+@contextlib.contextmanager
+def api_process(
+    settings_env: Mapping[str, str], directory: Path, timeout: float = 180.0
+) -> Iterator[ApiProcess]:
+    """An API process configured by `settings_env` (on top of an offline-model environment)."""
+    env = _offline_env(settings_env)
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = directory / "api.log"
