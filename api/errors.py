@@ -25,6 +25,7 @@ from api.request_context import current_request_id
 from rag_core.errors import (
     DocumentRejected,
     InvalidQuery,
+    LimitExceeded,
     LLMRateLimited,
     LLMTimeout,
     LLMUnavailable,
@@ -124,6 +125,9 @@ def map_rag_error(exc: RagError) -> ApiError:
             str(exc),
             details={"document": exc.document, "reason": exc.reason},
         )
+    if isinstance(exc, LimitExceeded):
+        limit = {"limit": exc.limit, "maximum": exc.maximum}
+        return ApiError(400, "limit_exceeded", str(exc), details=limit)
     if isinstance(exc, InvalidQuery):
         return ApiError(400, "invalid_query", str(exc))
     if isinstance(exc, VectorStoreUnavailable):

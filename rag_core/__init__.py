@@ -9,6 +9,7 @@ from rag_core.documents import DocumentInfo, DocumentInput, IngestResult
 from rag_core.errors import (
     DocumentRejected,
     InvalidQuery,
+    LimitExceeded,
     LLMRateLimited,
     LLMTimeout,
     LLMUnavailable,
@@ -27,6 +28,7 @@ __all__ = [
     "LLMRateLimited",
     "LLMTimeout",
     "LLMUnavailable",
+    "LimitExceeded",
     "QueryResult",
     "RAGSystem",
     "RagError",

@@ -38,3 +38,13 @@ class LLMRateLimited(LLMUnavailable):
 
 class InvalidQuery(RagError):
     """The query or its options are not acceptable (empty, unknown mode, bad filter)."""
+
+
+class LimitExceeded(InvalidQuery):
+    """A request goes over one of the deployment's limits; `limit` names the setting and
+    `maximum` its value, so a caller can tell what to shrink (and that retrying cannot help)."""
+
+    def __init__(self, message: str, *, limit: str, maximum: int) -> None:
+        self.limit = limit
+        self.maximum = maximum
+        super().__init__(message)

@@ -70,6 +70,15 @@ class LexicalResult:
     all_terms_matches: int = 0
 
 
+#: A metadata value as filters compare it: a boolean is not the number 1 (as in Chroma).
+_Value = tuple[bool, str | int | float]
+_Postings = dict[str, dict[_Value, list[int]]]
+
+
+def _typed(value: str | int | float) -> _Value:
+    return isinstance(value, bool), value
+
+
 @dataclass
 class _Entry:
     terms: list[str]
@@ -87,7 +96,7 @@ class LexicalIndex:
         self._lock = threading.RLock()
         self._bm25: Any = None
         self._ids: list[str] = []
-        self._columns: dict[str, npt.NDArray[Any]] = {}
+        self._postings: _Postings | None = None
         self._dirty = True
 
     def __len__(self) -> int:
@@ -145,26 +154,37 @@ class LexicalIndex:
                 bm25.index([self._entries[i].terms for i in ids], show_progress=False)
             else:
                 bm25 = None
-            self._bm25, self._ids, self._columns, self._dirty = bm25, ids, {}, False
+            self._bm25, self._ids, self._postings, self._dirty = bm25, ids, None, False
 
-    def _column(self, field: str) -> npt.NDArray[Any]:
-        column = self._columns.get(field)
-        if column is None:
-            column = np.array(
-                [self._entries[i].metadata.get(field) for i in self._ids], dtype=object
-            )
-            self._columns[field] = column
-        return column
+    def _metadata_postings(self) -> _Postings:
+        """Where each (field, value) of the stored metadata occurs, built once per build.
+
+        Its size is that of the corpus's metadata, whatever the queries ask: a filter on a
+        field no chunk has costs nothing, and none adds to what is kept.
+        """
+        if self._postings is None:
+            postings: dict[str, dict[_Value, list[int]]] = {}
+            for position, chunk_id in enumerate(self._ids):
+                for field, value in self._entries[chunk_id].metadata.items():
+                    if isinstance(value, str | int | float):
+                        postings.setdefault(field, {}).setdefault(_typed(value), []).append(
+                            position
+                        )
+            self._postings = postings
+        return self._postings
 
     def _mask(self, filters: Mapping[str, Any]) -> npt.NDArray[np.bool_]:
+        """The chunks that satisfy every condition: per field, the union of its values'
+        postings, so the cost is what matches, not the corpus size times the fields."""
+        postings = self._metadata_postings()
         mask = np.ones(len(self._ids), dtype=bool)
         for field, condition in filters.items():
-            column = self._column(field)
-            if isinstance(condition, Mapping):
-                allowed = list(condition.get("$in") or [])
-                mask &= np.isin(column, np.array(allowed, dtype=object))
-            else:
-                mask &= column == condition
+            allowed = condition["$in"] if isinstance(condition, Mapping) else [condition]
+            by_value = postings.get(field, {})
+            matching = np.zeros(len(self._ids), dtype=bool)
+            for value in allowed:
+                matching[by_value.get(_typed(value), [])] = True
+            mask &= matching
         return mask
 
     def search(self, query: str, k: int, filters: Mapping[str, Any] | None = None) -> LexicalResult:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from rag_core.filters import DEFAULT_MAX_FILTER_KEYS, DEFAULT_MAX_FILTER_VALUES
+
 RetrievalMode = Literal["hybrid", "dense", "lexical"]
 EmbeddingsProvider = Literal["local", "openai-compatible"]
 LLMProvider = Literal["extractive", "openai-compatible"]
@@ -75,6 +77,9 @@ class RagSettings:
     max_query_chars: int = 1000
     #: Answers whose confidence falls under this floor are replaced by a refusal.
     confidence_floor: float = 0.15
+    #: Bounds on a query's metadata filters (see rag_core.filters for why these defaults).
+    max_filter_keys: int = DEFAULT_MAX_FILTER_KEYS
+    max_filter_values: int = DEFAULT_MAX_FILTER_VALUES
 
     redis_url: str | None = None
     conversation_turns: int = 5

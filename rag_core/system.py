@@ -28,8 +28,6 @@ from rag_core.documents import (
     IngestResult,
     LoadedDocument,
     chunk_id,
-    is_storable_metadata_value,
-    is_valid_unicode,
 )
 from rag_core.embeddings import (
     Embedder,
@@ -40,6 +38,7 @@ from rag_core.embeddings import (
 )
 from rag_core.errors import InvalidQuery, LLMUnavailable, RagError
 from rag_core.extractive import NO_ANSWER, extractive_answer
+from rag_core.filters import validate_filters
 from rag_core.generation import (
     ExtractiveGenerator,
     Generator,
@@ -412,7 +411,11 @@ class RAGSystem:
         chosen_threshold = self.settings.threshold if threshold is None else threshold
         if not 0.0 <= chosen_threshold <= 1.0:
             raise InvalidQuery("threshold must be between 0 and 1.")
-        _validate_filters(filters)
+        validate_filters(
+            filters,
+            max_keys=self.settings.max_filter_keys,
+            max_values=self.settings.max_filter_values,
+        )
         guarded = use_guardrails and self.settings.guardrails_enabled
         triggered = self._guardrails.check_input(query).triggered if guarded else []
         if not guarded and not query.strip():
@@ -699,32 +702,3 @@ def _document_info(first_chunk: StoredChunk) -> DocumentInfo:
     for key in ("position", "section"):
         metadata.pop(key, None)
     return DocumentInfo(id=document_id, source=source, metadata=metadata, chunks=chunks)
-
-
-def _validate_filters(filters: Mapping[str, Any] | None) -> None:
-    """Accept `{"field": value}` and `{"field": {"$in": [values]}}` with scalar values only."""
-    if not filters:
-        return
-    for field, condition in filters.items():
-        if (
-            not isinstance(field, str)
-            or not field
-            or field.startswith("$")
-            or not is_valid_unicode(field)
-        ):
-            raise InvalidQuery(f"Filter field {field!r} is not a metadata field name.")
-        # Only values a document's metadata can hold: anything else (a 65-bit integer, NaN,
-        # a lone surrogate) can match nothing, and the vector store fails on some of them.
-        if isinstance(condition, Mapping):
-            if set(condition) != {"$in"} or not isinstance(condition["$in"], list | tuple):
-                raise InvalidQuery(f"Filter on {field!r} must be a value or {{'$in': [values]}}.")
-            values = condition["$in"]
-            if not values or not all(is_storable_metadata_value(v) for v in values):
-                raise InvalidQuery(
-                    f"Filter on {field!r} needs a non-empty list of strings, finite 64-bit "
-                    "numbers or booleans."
-                )
-        elif not is_storable_metadata_value(condition):
-            raise InvalidQuery(
-                f"Filter on {field!r} must be a string, a finite 64-bit number or a boolean."
-            )

@@ -12,6 +12,7 @@ Chroma (an auth proxy or Chroma Cloud); in the cluster a NetworkPolicy admits on
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from rag_core.settings import RagSettings
 
 INDEX_VERSION_KEY = "ragkube_index_version"
 _T = TypeVar("_T")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,18 @@ def _bound_request_time(client: Any, seconds: float) -> None:
 
 
 def _refused_chunks(documents: str, reason: str) -> DocumentRejected:
-    return DocumentRejected(documents, f"the vector store refused its chunks: {reason}")
+    # Chroma's own words name its internals and echo the input; they stay in the log.
+    logger.warning("Chroma refused the chunks of %s: %s", documents[:200], reason[:500])
+    return DocumentRejected(
+        documents, "the vector store refused its chunks (metadata or text it cannot store)"
+    )
+
+
+def _refused_query(reason: str) -> InvalidQuery:
+    logger.warning("Chroma refused a query: %s", reason[:500])
+    return InvalidQuery(
+        "The vector store refused the query: its filters or its vector do not fit the collection."
+    )
 
 
 def chroma_where(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -270,7 +283,7 @@ class ChromaStore:
                 where=chroma_where(filters),
                 include=include,
             ),
-            lambda reason: InvalidQuery(f"The vector store refused the query: {reason}"),
+            _refused_query,
         )
         ids = result["ids"][0]
         documents = (result.get("documents") or [[]])[0] or [""] * len(ids)
