@@ -1,8 +1,31 @@
-"""BM25 over stemmed title + text, kept consistent through upserts and deletes, filterable."""
+"""BM25 over stemmed title + text, kept consistent through upserts and deletes, filterable.
+
+One specification for both engines: the in-memory bm25s index and the tantivy index.
+"""
 
 from __future__ import annotations
 
-from rag_core.lexical_index import LexicalIndex
+from typing import Protocol
+
+import pytest
+
+from rag_core.lexical_index import LexicalIndex, LexicalResult
+from rag_core.tantivy_lexical_index import TantivyLexicalIndex
+
+
+class Index(Protocol):
+    def __len__(self) -> int: ...
+    def analyze(self, text: str) -> list[str]: ...
+    def upsert(self, chunks: list[tuple[str, str, dict[str, object]]]) -> None: ...
+    def replace_all(self, chunks: list[tuple[str, str, dict[str, object]]]) -> None: ...
+    def delete_document(self, document_id: str, from_position: int = 0) -> None: ...
+    def document_of(self, chunk_id: str) -> str: ...
+    def search(
+        self, query: str, k: int, filters: dict[str, object] | None = None
+    ) -> LexicalResult: ...
+
+
+ENGINES = pytest.mark.parametrize("engine", [LexicalIndex, TantivyLexicalIndex])
 
 
 def chunk(cid: str, text: str, **metadata: object) -> tuple[str, str, dict[str, object]]:
@@ -10,14 +33,16 @@ def chunk(cid: str, text: str, **metadata: object) -> tuple[str, str, dict[str, 
     return cid, text, {"document_id": document_id, "position": int(position), **metadata}
 
 
-def index_with(*chunks: tuple[str, str, dict[str, object]]) -> LexicalIndex:
-    index = LexicalIndex()
-    index.upsert(chunks)
+def index_with(engine: type[Index], *chunks: tuple[str, str, dict[str, object]]) -> Index:
+    index = engine()
+    index.upsert(list(chunks))
     return index
 
 
-def test_stemming_matches_word_forms_and_stopwords_are_ignored() -> None:
+@ENGINES
+def test_stemming_matches_word_forms_and_stopwords_are_ignored(engine: type[Index]) -> None:
     index = index_with(
+        engine,
         chunk("a::0", "The scheduler schedules pods onto nodes"),
         chunk("b::0", "Backups of the database run nightly"),
     )
@@ -26,14 +51,18 @@ def test_stemming_matches_word_forms_and_stopwords_are_ignored() -> None:
     assert index.analyze("The Pods are Running") == ["pod", "run"]
 
 
-def test_a_query_with_no_known_term_finds_nothing() -> None:
-    index = index_with(chunk("a::0", "Pods run containers"))
+@ENGINES
+def test_a_query_with_no_known_term_finds_nothing(engine: type[Index]) -> None:
+    index = index_with(engine, chunk("a::0", "Pods run containers"))
     assert index.search("zebra", k=5).hits == []
     assert index.search("the", k=5).hits == []
 
 
-def test_upsert_replaces_a_chunk_and_delete_removes_a_document() -> None:
-    index = index_with(chunk("a::0", "old words about volumes"), chunk("a::1", "more volumes"))
+@ENGINES
+def test_upsert_replaces_a_chunk_and_delete_removes_a_document(engine: type[Index]) -> None:
+    index = index_with(
+        engine, chunk("a::0", "old words about volumes"), chunk("a::1", "more volumes")
+    )
     index.upsert([chunk("a::0", "new words about ingress")])
     assert [h.id for h in index.search("ingress", 5).hits] == ["a::0"]
     assert [h.id for h in index.search("volumes", 5).hits] == ["a::1"]
@@ -44,8 +73,10 @@ def test_upsert_replaces_a_chunk_and_delete_removes_a_document() -> None:
     assert index.search("ingress", 5).hits == []
 
 
-def test_filters_are_applied_inside_the_search() -> None:
+@ENGINES
+def test_filters_are_applied_inside_the_search(engine: type[Index]) -> None:
     index = index_with(
+        engine,
         chunk("a::0", "replica scaling guide", team="ops"),
         chunk("b::0", "replica scaling notes", team="dev"),
         chunk("c::0", "replica scaling faq", team="sec"),
@@ -56,15 +87,17 @@ def test_filters_are_applied_inside_the_search() -> None:
     assert index.search("replica", 5, {"team": "nobody"}).hits == []
 
 
-def test_replace_all_resets_the_index() -> None:
-    index = index_with(chunk("a::0", "alpha"))
+@ENGINES
+def test_replace_all_resets_the_index(engine: type[Index]) -> None:
+    index = index_with(engine, chunk("a::0", "alpha"))
     index.replace_all([chunk("b::0", "beta")])
     assert index.search("alpha", 5).hits == []
     assert [h.id for h in index.search("beta", 5).hits] == ["b::0"]
 
 
-def test_chunks_without_terms_are_kept_but_never_match() -> None:
-    index = index_with(chunk("a::0", "0"), chunk("b::0", "the of and"))
+@ENGINES
+def test_chunks_without_terms_are_kept_but_never_match(engine: type[Index]) -> None:
+    index = index_with(engine, chunk("a::0", "0"), chunk("b::0", "the of and"))
     assert index.search("0", k=5).hits == []
     assert index.search("anything", k=5).hits == []
     assert len(index) == 2
@@ -73,8 +106,10 @@ def test_chunks_without_terms_are_kept_but_never_match() -> None:
     assert index.document_of("a::0") == "a"
 
 
-def test_a_keyword_query_counts_the_chunks_holding_all_its_terms() -> None:
+@ENGINES
+def test_a_keyword_query_counts_the_chunks_holding_all_its_terms(engine: type[Index]) -> None:
     index = index_with(
+        engine,
         chunk("a::0", "btrfs heatmap of block usage", team="ops"),
         chunk("b::0", "btrfs balance and scrub", team="ops"),
         chunk("c::0", "heatmap colours for grafana", team="dev"),
@@ -91,8 +126,9 @@ def test_a_keyword_query_counts_the_chunks_holding_all_its_terms() -> None:
     assert unknown.hits
 
 
-def test_a_sentence_is_not_a_keyword_query() -> None:
-    index = index_with(chunk("a::0", "btrfs heatmap of block usage"))
+@ENGINES
+def test_a_sentence_is_not_a_keyword_query(engine: type[Index]) -> None:
+    index = index_with(engine, chunk("a::0", "btrfs heatmap of block usage"))
     for query in ("how does btrfs draw a heatmap", "btrfs heatmap block usage report", "the"):
         found = index.search(query, k=5)
         assert not found.keyword_query, query
