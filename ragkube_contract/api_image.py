@@ -43,6 +43,7 @@ CONFIG_ENV: Final = (
     "ALLOWED_ORIGINS",  # comma-separated
     "RATE_LIMIT_REQUESTS",
     "RATE_LIMIT_WINDOW",
+    "TRUSTED_PROXIES",  # comma-separated addresses or CIDR blocks (spec.exposure)
     "GUARDRAILS_ENABLED",
     "GUARDRAILS_BLOCKED_PATTERNS",  # JSON list of regular expressions
     "LOG_LEVEL",

@@ -58,6 +58,8 @@ def api_settings(rd: RagDeployment) -> dict[str, str]:
         settings["LLM_MODEL"] = spec.llm.model
     if spec.llm.base_url:
         settings["LLM_BASE_URL"] = spec.llm.base_url
+    if spec.exposure.trusted_proxies:
+        settings["TRUSTED_PROXIES"] = ",".join(spec.exposure.trusted_proxies)
     if spec.auth.users_secret_ref is not None:
         settings["USERS_FILE"] = f"{api_image.USERS_MOUNT_DIR}/{api_image.USERS_FILE_NAME}"
     return settings

@@ -12,7 +12,8 @@ from ragkube_operator import labels
 from ragkube_operator.api_configmap import DATA_DIR
 from ragkube_operator.api_secret import CHROMA_TOKEN_KEY, JWT_KEY
 from ragkube_operator.models import RagDeployment, SecretKeyRef
-from ragkube_operator.pod_security import container_security_context, pod_security_context
+from ragkube_operator.pod_security import container_security_context, restricted_pod_spec
+from ragkube_operator.redis_config import REDIS_URL_KEY
 
 #: Annotation on the pod template whose change rolls the pods when settings change.
 CONFIG_CHECKSUM_ANNOTATION: Final = "ragkube.dev/config-checksum"
@@ -46,7 +47,9 @@ def secret_env(rd: RagDeployment) -> list[dict[str, Any]]:
     ]
     if rd.spec.llm.api_key_secret_ref is not None:
         env.append(_secret_env("OPENAI_API_KEY", rd.spec.llm.api_key_secret_ref))
-    if rd.spec.redis.url_secret_ref is not None:
+    if rd.spec.redis.managed:
+        env.append(_secret_env("REDIS_URL", SecretKeyRef(name=generated, key=REDIS_URL_KEY)))
+    elif rd.spec.redis.url_secret_ref is not None:
         env.append(_secret_env("REDIS_URL", rd.spec.redis.url_secret_ref))
     return env
 
@@ -123,13 +126,7 @@ def api_deployment(rd: RagDeployment, *, checksum: str) -> dict[str, Any]:
                 "labels": labels.standard_labels(rd.name, labels.API),
                 "annotations": {CONFIG_CHECKSUM_ANNOTATION: checksum},
             },
-            "spec": {
-                "automountServiceAccountToken": False,
-                "enableServiceLinks": False,
-                "securityContext": pod_security_context(),
-                "containers": [container],
-                "volumes": volumes,
-            },
+            "spec": restricted_pod_spec([container], volumes),
         },
     }
     if not api.autoscaling.enabled:

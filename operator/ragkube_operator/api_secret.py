@@ -1,4 +1,5 @@
-"""The Secret holding keys the operator generates: the JWT signing key and the Chroma token.
+"""The Secret holding keys the operator generates: the JWT signing key, the Chroma token and,
+with managed Redis, its password (plus the URL and users file derived from it).
 
 The values are generated once by the handler (`generated_values`) and read back on every
 later reconcile, so they are never rotated behind the user's back. A key the user supplies
@@ -14,6 +15,7 @@ from typing import Any, Final
 
 from ragkube_operator import labels
 from ragkube_operator.models import RagDeployment
+from ragkube_operator.redis_config import REDIS_PASSWORD_KEY, redis_secret_data
 from ragkube_operator.secret_keys import SecretValueNotText, text_value
 
 JWT_KEY: Final = "jwt-secret-key"
@@ -22,9 +24,15 @@ CHROMA_TOKEN_KEY: Final = "chroma-auth-token"  # noqa: S105  (a key name, not a 
 
 def generated_keys(rd: RagDeployment) -> tuple[str, ...]:
     """Keys this RagDeployment's generated Secret must hold."""
-    if rd.spec.auth.jwt_secret_ref is None:
-        return (JWT_KEY, CHROMA_TOKEN_KEY)
-    return (CHROMA_TOKEN_KEY,)
+    keys = (
+        (CHROMA_TOKEN_KEY,)
+        if rd.spec.auth.jwt_secret_ref is not None
+        else (
+            JWT_KEY,
+            CHROMA_TOKEN_KEY,
+        )
+    )
+    return (*keys, REDIS_PASSWORD_KEY) if rd.spec.redis.managed else keys
 
 
 def generated_values(rd: RagDeployment, existing: Mapping[str, str] | None) -> dict[str, str]:
@@ -47,7 +55,13 @@ def generated_values(rd: RagDeployment, existing: Mapping[str, str] | None) -> d
 
 
 def api_secret(rd: RagDeployment, values: Mapping[str, str]) -> dict[str, Any]:
-    """The Secret `<rd>-secrets` holding `values` (clear text in, base64 in `data`)."""
+    """The Secret `<rd>-secrets` holding `values` (clear text in, base64 in `data`).
+
+    With managed Redis, the keys derived from its password are added.
+    """
+    password = values.get(REDIS_PASSWORD_KEY)
+    if rd.spec.redis.managed and password:
+        values = {**values, **redis_secret_data(rd, password)}
     return {
         "apiVersion": "v1",
         "kind": "Secret",

@@ -11,12 +11,16 @@ from collections.abc import Sequence
 from typing import Any, Final, Literal
 
 ConditionStatus = Literal["True", "False", "Unknown"]
+#: A condition to set, as (type, status, reason, message).
+Condition = tuple[str, ConditionStatus, str, str]
 
 READY: Final = "Ready"
 RECONCILED: Final = "Reconciled"
 API_AVAILABLE: Final = "APIAvailable"
 VECTOR_STORE_READY: Final = "VectorStoreReady"
 MONITORING_CONFIGURED: Final = "MonitoringConfigured"
+EXPOSURE_CONFIGURED: Final = "ExposureConfigured"
+SHARED_STATE: Final = "SharedState"
 ACCEPTED: Final = "Accepted"
 
 #: Reasons (CamelCase constants, as in Kubernetes).
@@ -33,6 +37,14 @@ REASON_SCALED_TO_ZERO: Final = "ScaledToZero"
 REASON_MONITORING_DISABLED: Final = "Disabled"
 REASON_MONITORING_CONFIGURED: Final = "Configured"
 REASON_MONITORING_CRDS_MISSING: Final = "PrometheusOperatorCRDsMissing"
+REASON_EXPOSURE_DISABLED: Final = "InClusterOnly"
+REASON_EXPOSURE_CONFIGURED: Final = "Configured"
+REASON_EXPOSURE_API_MISSING: Final = "APINotServed"
+REASON_PER_POD_STATE: Final = "PerPodState"
+REASON_SINGLE_REPLICA: Final = "SingleReplica"
+REASON_MANAGED_REDIS: Final = "ManagedRedis"
+REASON_REDIS_NOT_READY: Final = "RedisNotReady"
+REASON_EXTERNAL_REDIS: Final = "ExternalRedis"
 REASON_ALL_READY: Final = "AllComponentsReady"
 REASON_COMPONENTS_NOT_READY: Final = "ComponentsNotReady"
 REASON_ACCEPTED: Final = "Accepted"

@@ -25,22 +25,11 @@ import kopf
 import kubernetes
 import urllib3
 
+from ragkube_operator import kinds
+
 FIELD_MANAGER: Final = "ragkube-operator"
 #: Plural resource names of every kind the operator reads or writes.
-PLURALS: Final = {
-    ("v1", "ConfigMap"): "configmaps",
-    ("v1", "Secret"): "secrets",
-    ("v1", "Service"): "services",
-    ("apps/v1", "Deployment"): "deployments",
-    ("apps/v1", "StatefulSet"): "statefulsets",
-    ("autoscaling/v2", "HorizontalPodAutoscaler"): "horizontalpodautoscalers",
-    ("policy/v1", "PodDisruptionBudget"): "poddisruptionbudgets",
-    ("networking.k8s.io/v1", "NetworkPolicy"): "networkpolicies",
-    ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitors",
-    ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrules",
-    ("ragkube.dev/v1alpha1", "RagDeployment"): "ragdeployments",
-    ("ragkube.dev/v1alpha1", "Webhook"): "webhooks",
-}
+PLURALS: Final = {(kind.api_version, kind.kind): kind.plural for kind in kinds.ALL}
 _RETRYABLE_STATUS: Final = frozenset({401, 409, 429, 500, 502, 503, 504})
 #: A 500 that waiting cannot cure: server-side apply could not even build the patch from the
 #: applied object (duplicate keys in a list keyed by name, a value of the wrong type).

@@ -17,6 +17,7 @@ COMPONENT_KEY: Final = "app.kubernetes.io/component"
 
 API: Final = "api"
 CHROMA: Final = "chroma"
+REDIS: Final = "redis"
 WEBHOOKS: Final = "webhooks"
 MONITORING: Final = "monitoring"
 
@@ -40,7 +41,7 @@ def standard_labels(instance: str, component: str) -> dict[str, str]:
 
 
 def api_name(instance: str) -> str:
-    """Name of the API Deployment, its Service, HPA, PDB and ServiceMonitor."""
+    """Name of the API Deployment, its Service, HPA, PDB, ServiceMonitor, Ingress, HTTPRoute."""
     return f"{instance}-api"
 
 
@@ -57,6 +58,21 @@ def api_secret_name(instance: str) -> str:
 def chroma_name(instance: str) -> str:
     """Name of the Chroma StatefulSet, its headless Service and NetworkPolicy."""
     return f"{instance}-chroma"
+
+
+def redis_name(instance: str) -> str:
+    """Name of the managed Redis StatefulSet, its headless Service and NetworkPolicy."""
+    return f"{instance}-redis"
+
+
+def redis_config_name(instance: str) -> str:
+    """Name of the ConfigMap holding the managed Redis's redis.conf."""
+    return f"{instance}-redis-config"
+
+
+def tls_secret_name(instance: str) -> str:
+    """Default name of the Secret cert-manager writes the Ingress certificate into."""
+    return f"{instance}-api-tls"
 
 
 def webhooks_secret_name(instance: str) -> str:

@@ -89,6 +89,9 @@ async def rag_deployment_resync(body: kopf.Body, memo: kopf.Memo, **_: Any) -> N
 @kopf.on.event("autoscaling", "v2", "horizontalpodautoscalers", labels=MANAGED)
 @kopf.on.event("policy", "v1", "poddisruptionbudgets", labels=MANAGED)
 @kopf.on.event("networking.k8s.io", "v1", "networkpolicies", labels=MANAGED)
+@kopf.on.event("networking.k8s.io", "v1", "ingresses", labels=MANAGED)
+# Watched only once the cluster serves the Gateway API: kopf follows the CRDs as they come.
+@kopf.on.event("gateway.networking.k8s.io", "v1", "httproutes", labels=MANAGED)
 async def child_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """A child changed: update the owner's status, or restore the child if it drifted."""
     await children.on_child_event(event.get("type"), body, _state(memo))

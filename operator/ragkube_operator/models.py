@@ -10,6 +10,7 @@ written once, here: `Field(ge=..., le=...)` become `minimum`/`maximum`, `Literal
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal, get_args
 
@@ -274,10 +275,209 @@ class RateLimitSpec(SpecModel):
     window_seconds: int = Field(default=60, ge=1, le=86400)
 
 
+class RedisStorage(ChromaStorage):
+    """The managed Redis StatefulSet's volume claim (its append-only file)."""
+
+
+def _default_redis_resources() -> ResourceRequirements:
+    return ResourceRequirements(
+        requests={"cpu": "50m", "memory": "64Mi"}, limits={"memory": "256Mi"}
+    )
+
+
 class RedisSpec(SpecModel):
     """Shared state across API replicas (limits, cache, durable webhook deliveries)."""
 
-    url_secret_ref: SecretKeyRef | None = None
+    model_config = ConfigDict(
+        json_schema_extra=_cel(
+            "!(self.managed && has(self.urlSecretRef))",
+            "redis.managed and redis.urlSecretRef are alternatives; set one of them",
+        )
+    )
+
+    managed: bool = Field(
+        default=False,
+        description=(
+            "Run a Redis StatefulSet for this deployment (password generated into "
+            "<name>-secrets, reachable only from its API pods) and point the API at it."
+        ),
+    )
+    url_secret_ref: SecretKeyRef | None = Field(
+        default=None, description="A Secret key holding the URL of a Redis you run yourself."
+    )
+    image: str = Field(default="redis:7.4.5", min_length=1, max_length=512)
+    storage: RedisStorage = Field(default_factory=RedisStorage)
+    resources: ResourceRequirements = Field(default_factory=_default_redis_resources)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RedisSpec:
+        if self.managed and self.url_secret_ref is not None:
+            raise ValueError(
+                "redis.managed and redis.urlSecretRef are alternatives; set one of them"
+            )
+        return self
+
+    @property
+    def configured(self) -> bool:
+        """Whether the API pods get a Redis (managed or the user's own)."""
+        return self.managed or self.url_secret_ref is not None
+
+
+#: A host name as in an Ingress rule or an HTTPRoute (DNS-1123 subdomain, `*.` wildcard).
+HostName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=253,
+        pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+    ),
+]
+#: A URL path prefix under which the API is published.
+PathPrefix = Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^/[^\s?#]*$")]
+#: An IP address or CIDR block (CEL's `isIP`/`isCIDR` check it in the API server).
+ProxyRange = Annotated[
+    str,
+    Field(
+        min_length=2,
+        max_length=43,
+        json_schema_extra=_cel(
+            "isIP(self) || isCIDR(self)", "each trusted proxy is an IP address or a CIDR block"
+        ),
+    ),
+]
+
+
+class CertManagerIssuer(SpecModel):
+    """A cert-manager issuer that obtains the certificate (its ingress-shim annotation)."""
+
+    kind: Literal["ClusterIssuer", "Issuer"] = "ClusterIssuer"
+    name: ReferencedName
+
+
+class IngressTls(SpecModel):
+    """TLS for the Ingress: an existing certificate Secret, or one cert-manager issues."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_cel(
+            "has(self.secretName) || has(self.certManager)",
+            "exposure.ingress.tls needs secretName (an existing certificate) or certManager "
+            "(an issuer that creates one)",
+        )
+    )
+
+    secret_name: ReferencedName | None = Field(
+        default=None,
+        description="Secret of type kubernetes.io/tls; where cert-manager stores the "
+        "certificate when certManager is set (default <name>-api-tls).",
+    )
+    cert_manager: CertManagerIssuer | None = None
+
+    @model_validator(mode="after")
+    def _source(self) -> IngressTls:
+        if self.secret_name is None and self.cert_manager is None:
+            raise ValueError(
+                "exposure.ingress.tls needs secretName (an existing certificate) or "
+                "certManager (an issuer that creates one)"
+            )
+        return self
+
+
+class IngressExposure(SpecModel):
+    """A networking.k8s.io/v1 Ingress in front of the API Service."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_cel(
+            "!has(self.tls) || has(self.host)",
+            "exposure.ingress.tls needs exposure.ingress.host: a certificate is for a host name",
+        )
+    )
+
+    ingress_class_name: ReferencedName | None = Field(
+        default=None, description="The IngressClass; the cluster's default class when absent."
+    )
+    host: HostName | None = None
+    path: PathPrefix = Field(
+        default="/",
+        description="Path prefix routed to the API; the API's routes are at its root, so a "
+        "prefix other than / needs the controller's rewrite annotation.",
+    )
+    annotations: dict[str, Annotated[str, Field(max_length=4096)]] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="Added to the Ingress; they win over the operator's streaming defaults.",
+    )
+    tls: IngressTls | None = None
+
+    @model_validator(mode="after")
+    def _tls_needs_host(self) -> IngressExposure:
+        if self.tls is not None and self.host is None:
+            raise ValueError(
+                "exposure.ingress.tls needs exposure.ingress.host: a certificate is for a host name"
+            )
+        return self
+
+
+class GatewayParentRef(SpecModel):
+    """A Gateway (or a listener of one) the HTTPRoute attaches to."""
+
+    name: ReferencedName
+    namespace: ReferencedName | None = Field(
+        default=None, description="The Gateway's namespace; the RagDeployment's when absent."
+    )
+    section_name: ReferencedName | None = Field(
+        default=None, description="A listener of the Gateway, by name."
+    )
+
+
+class HttpRouteExposure(SpecModel):
+    """A Gateway API (gateway.networking.k8s.io/v1) HTTPRoute to the API Service."""
+
+    parent_refs: list[GatewayParentRef] = Field(min_length=1, max_length=32)
+    hostnames: list[HostName] = Field(default_factory=list, max_length=16)
+    path: PathPrefix = Field(
+        default="/", description="Path prefix routed to the API (rewritten to / on the way)."
+    )
+
+
+class ExposureSpec(SpecModel):
+    """How the API is reached from outside the cluster: an Ingress or an HTTPRoute."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_cel(
+            "!(has(self.ingress) && has(self.httpRoute))",
+            "exposure.ingress and exposure.httpRoute are alternatives; set only one of them",
+        )
+    )
+
+    ingress: IngressExposure | None = None
+    http_route: HttpRouteExposure | None = Field(default=None, alias="httpRoute")
+    timeout_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="How long the proxy waits on the API; a streamed answer (/query/stream) "
+        "keeps its request open while the LLM writes.",
+    )
+    trusted_proxies: list[ProxyRange] = Field(
+        default_factory=list,
+        max_length=32,
+        description="Addresses or CIDR blocks of the proxies (ingress controller, gateway) "
+        "whose X-Forwarded-For the API believes; without them every client behind the proxy "
+        "shares one rate-limit bucket.",
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ExposureSpec:
+        if self.ingress is not None and self.http_route is not None:
+            raise ValueError(
+                "exposure.ingress and exposure.httpRoute are alternatives; set only one of them"
+            )
+        for item in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as error:
+                raise ValueError("each trusted proxy is an IP address or a CIDR block") from error
+        return self
 
 
 class GuardrailsSpec(SpecModel):
@@ -319,7 +519,7 @@ class DisruptionBudgetSpec(SpecModel):
 
 
 class NetworkPolicySpec(SpecModel):
-    """A NetworkPolicy letting only this deployment's API pods reach its Chroma."""
+    """NetworkPolicies letting only this deployment's API pods reach its Chroma and Redis."""
 
     enabled: bool = True
 
@@ -340,6 +540,7 @@ class RagDeploymentSpec(SpecModel):
     monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec)
     disruption_budget: DisruptionBudgetSpec = Field(default_factory=DisruptionBudgetSpec)
     network_policy: NetworkPolicySpec = Field(default_factory=NetworkPolicySpec)
+    exposure: ExposureSpec = Field(default_factory=ExposureSpec)
 
 
 class WebhookRef(SpecModel):
@@ -418,7 +619,11 @@ RAG_DEPLOYMENT: Final = Resource(
         },
         "ready": {"type": "string", "description": "readyReplicas/replicas, for kubectl get."},
         "conditions": _conditions_schema(),
-        "endpoint": {"type": "string"},
+        "endpoint": {"type": "string", "description": "The in-cluster URL of the API."},
+        "url": {
+            "type": "string",
+            "description": "The external URL (spec.exposure), when a host name is known.",
+        },
         "replicas": {"type": "integer", "format": "int32", "minimum": 0},
         "readyReplicas": {"type": "integer", "format": "int32", "minimum": 0},
         "embeddingModel": {"type": "string"},
@@ -430,6 +635,7 @@ RAG_DEPLOYMENT: Final = Resource(
         {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
         {"name": "Replicas", "type": "integer", "jsonPath": ".status.replicas"},
         {"name": "Endpoint", "type": "string", "jsonPath": ".status.endpoint"},
+        {"name": "URL", "type": "string", "jsonPath": ".status.url"},
         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     ),
     root_validations=(

@@ -1,4 +1,4 @@
-"""The NetworkPolicy that lets only this RagDeployment's API pods reach its Chroma."""
+"""NetworkPolicies that let only this RagDeployment's API pods reach its Chroma and Redis."""
 
 from __future__ import annotations
 
@@ -7,20 +7,20 @@ from typing import Any
 from ragkube_contract import api_image
 from ragkube_operator import labels
 from ragkube_operator.models import RagDeployment
+from ragkube_operator.redis_config import REDIS_PORT
 
 
-def network_policy(rd: RagDeployment) -> dict[str, Any]:
-    """The NetworkPolicy `<rd>-chroma`: ingress to Chroma pods only from the API pods."""
+def _only_from_api_pods(rd: RagDeployment, component: str, name: str, port: int) -> dict[str, Any]:
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
         "metadata": {
-            "name": labels.chroma_name(rd.name),
+            "name": name,
             "namespace": rd.namespace,
-            "labels": labels.standard_labels(rd.name, labels.CHROMA),
+            "labels": labels.standard_labels(rd.name, component),
         },
         "spec": {
-            "podSelector": {"matchLabels": labels.selector_labels(rd.name, labels.CHROMA)},
+            "podSelector": {"matchLabels": labels.selector_labels(rd.name, component)},
             "policyTypes": ["Ingress"],
             "ingress": [
                 {
@@ -31,8 +31,20 @@ def network_policy(rd: RagDeployment) -> dict[str, Any]:
                             }
                         }
                     ],
-                    "ports": [{"protocol": "TCP", "port": api_image.CHROMA_PORT}],
+                    "ports": [{"protocol": "TCP", "port": port}],
                 }
             ],
         },
     }
+
+
+def network_policy(rd: RagDeployment) -> dict[str, Any]:
+    """The NetworkPolicy `<rd>-chroma`: ingress to Chroma pods only from the API pods."""
+    return _only_from_api_pods(
+        rd, labels.CHROMA, labels.chroma_name(rd.name), api_image.CHROMA_PORT
+    )
+
+
+def redis_network_policy(rd: RagDeployment) -> dict[str, Any]:
+    """The NetworkPolicy `<rd>-redis`: ingress to the managed Redis only from the API pods."""
+    return _only_from_api_pods(rd, labels.REDIS, labels.redis_name(rd.name), REDIS_PORT)

@@ -27,7 +27,7 @@ class OperatorState:
     locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
     #: Per child: its metadata.generation (workloads) or resourceVersion after our apply.
     applied: dict[ChildKey, str] = field(default_factory=dict)
-    #: Last seen Deployment/StatefulSet of each RagDeployment, keyed by (kind, ns, rd name).
+    #: Last seen Deployments and StatefulSets of the RagDeployments, keyed by (kind, ns, name).
     workloads: dict[ChildKey, Mapping[str, Any]] = field(default_factory=dict)
 
     def lock(self, namespace: str, name: str) -> asyncio.Lock:

@@ -34,3 +34,17 @@ def container_security_context() -> dict[str, Any]:
         "capabilities": {"drop": ["ALL"]},
         "seccompProfile": {"type": "RuntimeDefault"},
     }
+
+
+def restricted_pod_spec(
+    containers: list[dict[str, Any]], volumes: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A pod spec with the restricted security context, no service-account token and no
+    service links (none of the pods talks to the Kubernetes API or needs Service env)."""
+    return {
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": pod_security_context(),
+        "containers": containers,
+        "volumes": volumes,
+    }

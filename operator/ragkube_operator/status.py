@@ -49,6 +49,36 @@ def workload_condition(
     )
 
 
+def with_redis(condition: cond.Condition, statefulset: Mapping[str, Any] | None) -> cond.Condition:
+    """`condition` (SharedState) with the managed Redis StatefulSet's readiness folded in.
+
+    Only a managed-Redis SharedState follows the StatefulSet; any other is returned as is,
+    and so is one whose StatefulSet has not been seen yet.
+    """
+    reason = condition[2]
+    if statefulset is None or reason not in {
+        cond.REASON_MANAGED_REDIS,
+        cond.REASON_REDIS_NOT_READY,
+    }:
+        return condition
+    status, _, message = workload_condition(statefulset, "Redis")
+    name = (statefulset.get("metadata") or {}).get("name", "redis")
+    if status == "True":
+        return (
+            cond.SHARED_STATE,
+            "True",
+            cond.REASON_MANAGED_REDIS,
+            f"The API pods share their state through the managed Redis {name}.",
+        )
+    return (
+        cond.SHARED_STATE,
+        "False",
+        cond.REASON_REDIS_NOT_READY,
+        f"{message} Until Redis {name} is ready, the API's rate limiter lets requests "
+        "through and shared state is unavailable.",
+    )
+
+
 def with_workloads(
     status: Mapping[str, Any],
     *,

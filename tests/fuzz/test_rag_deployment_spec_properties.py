@@ -72,7 +72,7 @@ def test_spec_is_accepted_exactly_when_bounds_and_cross_field_rules_hold(
             secret_values={"jwt-secret-key": "k" * 48, "chroma-auth-token": "t" * 48},
             webhooks=[],
             hmac_keys={},
-            monitoring_served=False,
+            served=frozenset(),
         )
         kinds = {child["kind"] for child in children.apply}
         assert {"ConfigMap", "Deployment", "Service", "StatefulSet"} <= kinds

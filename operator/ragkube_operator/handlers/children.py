@@ -40,14 +40,14 @@ async def on_child_event(
         return
     meta = body["metadata"]
     namespace, kind = meta["namespace"], body["kind"]
+    key = (kind, namespace, meta["name"])
     if event_type == "DELETED":
-        state.applied.pop((kind, namespace, meta["name"]), None)
-        if kind in _WORKLOAD_KINDS:
-            state.workloads.pop((kind, namespace, rd_name), None)
+        state.applied.pop(key, None)
+        state.workloads.pop(key, None)
         await reconcile_by_name(state, namespace, rd_name)
         return
     if kind in _WORKLOAD_KINDS:
-        state.workloads[(kind, namespace, rd_name)] = body
+        state.workloads[key] = body
     if drifted(state, body):
         await reconcile_by_name(state, namespace, rd_name)
     elif kind in _WORKLOAD_KINDS:

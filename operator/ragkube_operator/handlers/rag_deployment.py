@@ -12,16 +12,18 @@ import pydantic
 
 from ragkube_contract import api_image
 from ragkube_operator import conditions as cond
-from ragkube_operator import labels, ownership, secret_keys
+from ragkube_operator import kinds, labels, ownership, secret_keys
 from ragkube_operator.api_secret import generated_values
 from ragkube_operator.api_service import endpoint
 from ragkube_operator.children import plan, within_live_limits
 from ragkube_operator.embeddings import embedding_dimension
+from ragkube_operator.exposure import exposure_condition, exposure_kind, external_url
 from ragkube_operator.handlers.status import update_status
 from ragkube_operator.kubeapi import ObjectRef, ref_of
 from ragkube_operator.models import API_VERSION, RagDeployment, SecretKeyRef, Webhook
 from ragkube_operator.operator_state import OperatorState
-from ragkube_operator.status import with_workloads
+from ragkube_operator.shared_state import shared_state_condition
+from ragkube_operator.status import with_redis, with_workloads
 
 KIND = "RagDeployment"
 _WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet"})
@@ -134,10 +136,42 @@ async def webhooks_of(
     return hooks, keys
 
 
+def _workload(
+    state: OperatorState, kind: str, namespace: str, name: str
+) -> Mapping[str, Any] | None:
+    return state.workloads.get((kind, namespace, name))
+
+
+def _with_observed(
+    state: OperatorState,
+    namespace: str,
+    rd_name: str,
+    status: dict[str, Any],
+    generation: int,
+    now: str,
+) -> dict[str, Any]:
+    """`status` with what the last seen workloads say (replicas, readiness, Redis)."""
+    conditions = list(status.get("conditions") or [])
+    shared = cond.find(conditions, cond.SHARED_STATE)
+    if shared is not None:
+        redis = _workload(state, "StatefulSet", namespace, labels.redis_name(rd_name))
+        current = (cond.SHARED_STATE, shared["status"], shared["reason"], shared["message"])
+        conditions = cond.set_condition(
+            conditions, *with_redis(current, redis), generation=generation, now=now
+        )
+    return with_workloads(
+        {**status, "conditions": conditions},
+        deployment=_workload(state, "Deployment", namespace, labels.api_name(rd_name)),
+        statefulset=_workload(state, "StatefulSet", namespace, labels.chroma_name(rd_name)),
+        generation=generation,
+        now=now,
+    )
+
+
 async def _report(
     state: OperatorState,
     body: Mapping[str, Any],
-    changes: list[tuple[str, cond.ConditionStatus, str, str]],
+    changes: list[cond.Condition],
     extra: Mapping[str, Any] | None = None,
 ) -> None:
     meta = body["metadata"]
@@ -148,15 +182,12 @@ async def _report(
             conditions = cond.set_condition(
                 conditions, type_, value, reason, message, generation=generation, now=now
             )
-        status = {**status, **(extra or {}), "conditions": conditions}
-        key = (meta["namespace"], meta["name"])
-        return with_workloads(
-            status,
-            deployment=state.workloads.get(("Deployment", *key)),
-            statefulset=state.workloads.get(("StatefulSet", *key)),
-            generation=generation,
-            now=now,
-        )
+        status = {**status, "conditions": conditions}
+        for key, value in (extra or {}).items():
+            # A merge patch removes a field only when it says null; say it once.
+            if value is not None or key in status:
+                status[key] = value
+        return _with_observed(state, meta["namespace"], meta["name"], status, generation, now)
 
     await update_status(state.api, rd_ref(meta["namespace"], meta["name"]), change)
 
@@ -171,9 +202,7 @@ async def _fail(state: OperatorState, body: Mapping[str, Any], reason: str, mess
     await _report(state, body, [(cond.RECONCILED, "False", reason, message)])
 
 
-def _monitoring_condition(
-    rd: RagDeployment, served: bool
-) -> tuple[str, cond.ConditionStatus, str, str]:
+def _monitoring_condition(rd: RagDeployment, served: bool) -> cond.Condition:
     monitoring = rd.spec.monitoring
     wanted = monitoring.service_monitor.enabled or monitoring.prometheus_rule.enabled
     if not wanted:
@@ -197,6 +226,31 @@ def _monitoring_condition(
         cond.REASON_MONITORING_CONFIGURED,
         "ServiceMonitor and PrometheusRule are configured as requested.",
     )
+
+
+async def served_kinds(state: OperatorState) -> frozenset[kinds.Kind]:
+    """The kinds with an optional API that the cluster serves now."""
+    found = await asyncio.gather(
+        *(state.api.serves(kind.api_version, kind.plural) for kind in kinds.OPTIONAL_APIS)
+    )
+    return frozenset(kind for kind, ok in zip(kinds.OPTIONAL_APIS, found, strict=True) if ok)
+
+
+def _announce_shared_state(
+    state: OperatorState, body: Mapping[str, Any], shared: cond.Condition
+) -> None:
+    """A Warning when SharedState becomes PerPodState, a Normal event when that ends.
+
+    Compared with the condition the object carries, so that each change is told once and
+    not on every reconcile.
+    """
+    before = cond.find((body.get("status") or {}).get("conditions") or [], cond.SHARED_STATE)
+    was_per_pod = before is not None and before.get("reason") == cond.REASON_PER_POD_STATE
+    now_per_pod = shared[2] == cond.REASON_PER_POD_STATE
+    if now_per_pod and not was_per_pod:
+        _warn(state, body, cond.REASON_PER_POD_STATE, shared[3])
+    elif was_per_pod and not now_per_pod:
+        kopf.info(as_body(body), reason=shared[2], message=shared[3])
 
 
 async def _reconcile(body: Mapping[str, Any], state: OperatorState) -> None:
@@ -225,12 +279,9 @@ async def _reconcile(body: Mapping[str, Any], state: OperatorState) -> None:
         generated = None  # someone else's Secret: not read as ours; reported as a conflict
     values = generated_values(rd, (generated or {}).get("data"))
     (hooks, keys), served = await asyncio.gather(
-        webhooks_of(state, rd.namespace, rd.name),
-        api.serves("monitoring.coreos.com/v1", "servicemonitors"),
+        webhooks_of(state, rd.namespace, rd.name), served_kinds(state)
     )
-    desired = plan(
-        rd, secret_values=values, webhooks=hooks, hmac_keys=keys, monitoring_served=served
-    )
+    desired = plan(rd, secret_values=values, webhooks=hooks, hmac_keys=keys, served=served)
     live = await read_all(state, [*(ref_of(obj) for obj in desired.apply), *desired.delete])
     conflicts = ownership.conflicts(desired.apply, live, rd.name)
     if conflicts:
@@ -267,11 +318,12 @@ async def _reconcile(body: Mapping[str, Any], state: OperatorState) -> None:
             meta.get("generation") if by_generation else meta["resourceVersion"]
         )
         if obj["kind"] in _WORKLOAD_KINDS:
-            state.workloads[(obj["kind"], rd.namespace, rd.name)] = obj
+            state.workloads[key] = obj
     for gone in desired.delete:
         state.applied.pop((gone.kind, gone.namespace, gone.name), None)
+        state.workloads.pop((gone.kind, gone.namespace, gone.name), None)
 
-    reconciled: tuple[str, cond.ConditionStatus, str, str] = (
+    reconciled: cond.Condition = (
         cond.RECONCILED,
         "True",
         cond.REASON_RECONCILED,
@@ -281,12 +333,21 @@ async def _reconcile(body: Mapping[str, Any], state: OperatorState) -> None:
         message = " ".join(refused)
         _warn(state, body, cond.REASON_STORAGE_CHANGE_REJECTED, message)
         reconciled = (cond.RECONCILED, "False", cond.REASON_STORAGE_CHANGE_REJECTED, message)
+    shared = shared_state_condition(rd)
+    _announce_shared_state(state, body, shared)
+    route = exposure_kind(rd)
     await _report(
         state,
         body,
-        [reconciled, _monitoring_condition(rd, served)],
+        [
+            reconciled,
+            _monitoring_condition(rd, kinds.SERVICE_MONITOR in served),
+            exposure_condition(rd, served),
+            shared,
+        ],
         extra={
             "endpoint": endpoint(rd),
+            "url": external_url(rd) if route is not None and route in served else None,
             "embeddingModel": rd.spec.embeddings.model,
             "embeddingDimension": embedding_dimension(rd.spec.embeddings),
             "observedGeneration": rd.generation,
@@ -328,15 +389,9 @@ def owner_name(body: Mapping[str, Any]) -> str | None:
 
 
 async def report_workloads(state: OperatorState, namespace: str, name: str) -> None:
-    """Refresh APIAvailable/VectorStoreReady/Ready from the last seen workloads."""
+    """Refresh APIAvailable/VectorStoreReady/Ready/SharedState from the last seen workloads."""
 
     def change(status: dict[str, Any], generation: int, now: str) -> dict[str, Any]:
-        return with_workloads(
-            status,
-            deployment=state.workloads.get(("Deployment", namespace, name)),
-            statefulset=state.workloads.get(("StatefulSet", namespace, name)),
-            generation=generation,
-            now=now,
-        )
+        return _with_observed(state, namespace, name, status, generation, now)
 
     await update_status(state.api, rd_ref(namespace, name), change)

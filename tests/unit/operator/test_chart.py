@@ -97,8 +97,10 @@ def test_cluster_role_grants_only_what_the_operator_uses(helm: Path) -> None:
         ("autoscaling", "horizontalpodautoscalers"): watched,
         ("policy", "poddisruptionbudgets"): watched,
         ("networking.k8s.io", "networkpolicies"): watched,
-        ("monitoring.coreos.com", "servicemonitors"): apply,
-        ("monitoring.coreos.com", "prometheusrules"): apply,
+        ("networking.k8s.io", "ingresses"): watched,
+        ("gateway.networking.k8s.io", "httproutes"): watched,
+        ("monitoring.coreos.com", "servicemonitors"): apply | {"get"},
+        ("monitoring.coreos.com", "prometheusrules"): apply | {"get"},
         ("", "events"): {"create"},
         ("apiextensions.k8s.io", "customresourcedefinitions"): {"list", "watch"},
     }

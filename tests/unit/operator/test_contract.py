@@ -22,6 +22,7 @@ FULL: dict[str, Any] = {
         "apiKeySecretRef": {"name": "openai", "key": "api-key"},
     },
     "redis": {"urlSecretRef": {"name": "redis", "key": "url"}},
+    "exposure": {"trustedProxies": ["10.0.0.0/8"]},
 }
 
 

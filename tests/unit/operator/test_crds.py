@@ -76,6 +76,7 @@ def test_rag_deployment_crd_has_printer_columns_short_names_and_status() -> None
         "Phase",
         "Replicas",
         "Endpoint",
+        "URL",
         "Age",
     ]
     assert version["subresources"] == {"status": {}}

@@ -12,10 +12,11 @@ import pydantic
 import pytest
 from ragkube_operator import ownership, secret_keys
 from ragkube_operator.children import plan, within_live_limits
-from ragkube_operator.chroma_statefulset import chroma_statefulset, keep_live_claim
+from ragkube_operator.chroma_statefulset import chroma_statefulset
 from ragkube_operator.handlers.rag_deployment import spec_problems
 from ragkube_operator.kubeapi import ObjectRef, ref_of, sorted_error
 from ragkube_operator.models import API_VERSION, SecretKeyRef
+from ragkube_operator.volume_claims import keep_live_claim
 
 from .operator_factories import make_rd
 
@@ -128,7 +129,7 @@ def test_volume_claim_template_is_never_changed(
 
 def test_held_back_storage_leaves_the_rest_of_the_plan() -> None:
     rd = make_rd(vectorStore={"chroma": {"storage": {"size": "5Gi"}}})
-    desired = plan(rd, secret_values=VALUES, webhooks=[], hmac_keys={}, monitoring_served=False)
+    desired = plan(rd, secret_values=VALUES, webhooks=[], hmac_keys={}, served=frozenset())
     live_sts = _live_statefulset("1Gi")
     settled, problems = within_live_limits(rd, desired, {ref_of(live_sts): live_sts})
     assert len(problems) == 1

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from ragkube_operator import kinds
 from ragkube_operator.children import plan
 from ragkube_operator.models import Webhook, WebhookSpec
 from ragkube_operator.webhook_secret import webhook_secret
@@ -19,13 +20,20 @@ VALUES = {"jwt-secret-key": "j", "chroma-auth-token": "t"}
 
 
 def _kinds(spec: dict[str, Any], served: bool) -> tuple[set[str], set[str]]:
+    monitoring = {kinds.SERVICE_MONITOR, kinds.PROMETHEUS_RULE}
     result = plan(
-        make_rd(**spec), secret_values=VALUES, webhooks=[], hmac_keys={}, monitoring_served=served
+        make_rd(**spec),
+        secret_values=VALUES,
+        webhooks=[],
+        hmac_keys={},
+        served=frozenset(k for k in kinds.OPTIONAL_APIS if served or k not in monitoring),
     )
     return {o["kind"] for o in result.apply}, {r.kind for r in result.delete}
 
 
 ALWAYS = {"ConfigMap", "Secret", "Deployment", "Service", "StatefulSet"}
+#: Kinds of the children that are off by default: routes, and the managed Redis's objects.
+OFF_BY_DEFAULT = {"Ingress", "HTTPRoute", "ConfigMap", "StatefulSet", "Service", "NetworkPolicy"}
 
 
 @pytest.mark.parametrize(
@@ -35,7 +43,7 @@ ALWAYS = {"ConfigMap", "Secret", "Deployment", "Service", "StatefulSet"}
             {},
             True,
             ALWAYS | {"PodDisruptionBudget", "NetworkPolicy"},
-            {"HorizontalPodAutoscaler", "ServiceMonitor", "PrometheusRule"},
+            {"HorizontalPodAutoscaler", "ServiceMonitor", "PrometheusRule"} | OFF_BY_DEFAULT,
         ),
         (
             {
@@ -49,13 +57,13 @@ ALWAYS = {"ConfigMap", "Secret", "Deployment", "Service", "StatefulSet"}
             },
             True,
             ALWAYS | {"HorizontalPodAutoscaler", "ServiceMonitor", "PrometheusRule"},
-            {"PodDisruptionBudget", "NetworkPolicy"},
+            {"PodDisruptionBudget", "NetworkPolicy"} | OFF_BY_DEFAULT,
         ),
         (
             {"monitoring": {"serviceMonitor": {"enabled": True}}},
             False,
             ALWAYS | {"PodDisruptionBudget", "NetworkPolicy"},
-            {"HorizontalPodAutoscaler"},
+            {"HorizontalPodAutoscaler"} | OFF_BY_DEFAULT,
         ),
     ],
     ids=["defaults", "all optional features flipped", "monitoring CRDs missing"],
