@@ -17,6 +17,12 @@ a bearer value made of three dot-separated parts is treated as a JWT.
 
 Scopes: `query` (ask and read), `ingest` (add and delete documents), `admin` (webhooks and
 everything else). `admin` implies the other two.
+
+A token carries the scopes it was issued with, but every request is held to what the users
+file grants its user now: a user removed from the file gets 401 and a scope taken away gets
+403 on the next request. The file is checked (one `stat`) on every request, so the bound on
+revocation is how fast the file itself changes — for a mounted Secret, the kubelet's sync
+period (about a minute).
 """
 
 from __future__ import annotations
@@ -55,6 +61,13 @@ class Principal:
     def has(self, scope: str) -> bool:
         """True when the caller holds `scope` (admin holds every scope)."""
         return scope in self.scopes or "admin" in self.scopes
+
+    def limited_to(self, granted: frozenset[str]) -> Principal:
+        """This principal holding only the scopes that `granted` also holds (as `has` reads
+        them: `admin` on either side implies the others)."""
+        holder = Principal(self.kind, self.name, granted)
+        kept = frozenset(s for s in SCOPES if self.has(s) and holder.has(s))
+        return Principal(self.kind, self.name, kept)
 
     @property
     def label(self) -> str:
@@ -154,7 +167,7 @@ class CredentialStore:
 
     def __init__(self, path: Path | None) -> None:
         self._path = path
-        self._stamp: tuple[float, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._credentials = Credentials()
 
     @property
@@ -174,7 +187,9 @@ class CredentialStore:
             st = os.stat(self._path)
         except FileNotFoundError:
             return self._credentials
-        stamp = (st.st_mtime, st.st_size)
+        # The inode too: a Secret volume swaps in a new file, possibly of the same size within
+        # the same clock tick (scopes ["query"] replaced by ["admin"]).
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         if stamp != self._stamp:
             self._credentials = parse_credentials(
                 json.loads(self._path.read_text()), str(self._path)
@@ -208,6 +223,11 @@ class CredentialStore:
     def user_exists(self, username: str) -> bool:
         """True when the users file lists `username`."""
         return username in self.credentials().users
+
+    def user_scopes(self, username: str) -> frozenset[str] | None:
+        """The scopes the users file grants `username` now; None when it lists no such user."""
+        record = self.credentials().users.get(username)
+        return record.scopes if record is not None else None
 
 
 @functools.cache

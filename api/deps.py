@@ -98,7 +98,8 @@ async def current_principal(
     _token: Annotated[str | None, Depends(_oauth2)],
     _key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
-    """The authenticated caller; 401 with WWW-Authenticate otherwise."""
+    """The authenticated caller, holding no more than the users file grants its user now
+    (a token's scopes are what it was issued with); 401 with WWW-Authenticate otherwise."""
     info = get_request_info(request)
     if info.principal is None:
         if info.auth_error is not None:
@@ -107,8 +108,11 @@ async def current_principal(
     principal = info.principal
     if principal.kind == "user":
         credentials = get_services(request).credentials
-        if credentials.path is not None and not credentials.user_exists(principal.name):
-            raise _unauthorized("The token's user no longer exists.", token_presented=True)
+        if credentials.path is not None:
+            granted = credentials.user_scopes(principal.name)
+            if granted is None:
+                raise _unauthorized("The token's user no longer exists.", token_presented=True)
+            principal = principal.limited_to(granted)
     return principal
 
 

@@ -12,12 +12,19 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rag_core.documents import MetadataValue, is_storable_metadata_value, is_valid_unicode
+from rag_core.filters import MAX_FIELD_CHARS
+from rag_core.settings import RagSettings
 
 #: Chroma refuses empty keys and keys starting with "#" or "$" (its own namespaces); refusing
 #: them here makes such a document a 422 instead of a failed write of the whole batch.
 METADATA_KEY_PATTERN = r"^[^#$]"
-MetadataKey = Annotated[str, Field(min_length=1, max_length=200, pattern=METADATA_KEY_PATTERN)]
+MetadataKey = Annotated[
+    str, Field(min_length=1, max_length=MAX_FIELD_CHARS, pattern=METADATA_KEY_PATTERN)
+]
 RetrievalMode = Literal["hybrid", "dense", "lexical"]
+#: A query's length in characters (the seed's contract: 3..1000), also rag_core's guardrail.
+MIN_QUERY_CHARS = 3
+MAX_QUERY_CHARS = RagSettings.max_query_chars
 
 
 class QueryRequest(BaseModel):
@@ -25,7 +32,9 @@ class QueryRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(min_length=3, max_length=1000, description="The question.")
+    query: str = Field(
+        min_length=MIN_QUERY_CHARS, max_length=MAX_QUERY_CHARS, description="The question."
+    )
     max_results: int = Field(default=5, ge=1, le=20, description="Sources to return.")
     threshold: float | None = Field(
         default=None,
@@ -251,6 +260,7 @@ class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str = Field(min_length=1, max_length=200)
-    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    #: How many, and how much text, is bounded by settings (CHAT_MAX_MESSAGES, CHAT_MAX_CHARS).
+    messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     ragkube: RagkubeOptions | None = None

@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     #: GUARDRAILS_ALLOW_OPT_OUT: let every caller send `use_guardrails: false`; by default
     #: only callers with the `admin` scope may (others get 403).
     guardrails_allow_opt_out: bool = False
-    conversation_turns: int = Field(default=5, ge=0)
+    conversation_turns: int = Field(default=5, ge=0, le=50)
     #: MAX_FILTER_KEYS / MAX_FILTER_VALUES: fields in a query's filters, and values in them
     #: altogether (an equality counts one, an `$in` its length); over either, 400.
     max_filter_keys: int = Field(default=RagSettings.max_filter_keys, ge=1, le=256)

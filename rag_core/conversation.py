@@ -4,10 +4,15 @@ Redis when a URL is configured (shared by every replica, expiring with a TTL), o
 in-process LRU whose entries also expire. Memory is a nicety, not a dependency: while Redis
 cannot be reached a conversation is answered without its history and the turn is not kept,
 with a warning in the log.
+
+A conversation belongs to its caller: the memory is keyed by `conversation_key(caller, id)`,
+so another caller sending the same `conversation_id` starts a conversation of its own and
+never reads, nor adds to, someone else's history.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -18,10 +23,22 @@ Turn = tuple[str, str]
 logger = logging.getLogger(__name__)
 
 
-class ConversationMemory(Protocol):
-    async def history(self, conversation_id: str) -> list[Turn]: ...
+def conversation_key(caller: str | None, conversation_id: str) -> str:
+    """The memory key of one caller's conversation (`caller` None: the anonymous caller).
 
-    async def remember(self, conversation_id: str, question: str, answer: str) -> None: ...
+    The caller's identity is hashed to a fixed width: no user name appears in Redis, and no
+    choice of `conversation_id` can name a key in another caller's part of the keyspace.
+    """
+    owner = hashlib.sha256((caller or "").encode()).hexdigest()[:32]
+    return f"{owner}:{conversation_id}"
+
+
+class ConversationMemory(Protocol):
+    """Turns by conversation; `key` is a `conversation_key`."""
+
+    async def history(self, key: str) -> list[Turn]: ...
+
+    async def remember(self, key: str, question: str, answer: str) -> None: ...
 
     async def aclose(self) -> None: ...
 
@@ -35,22 +52,22 @@ class InProcessMemory:
         self._max_sessions = max_sessions
         self._sessions: OrderedDict[str, tuple[float, list[Turn]]] = OrderedDict()
 
-    async def history(self, conversation_id: str) -> list[Turn]:
-        entry = self._sessions.get(conversation_id)
+    async def history(self, key: str) -> list[Turn]:
+        entry = self._sessions.get(key)
         if entry is None:
             return []
         stored_at, turns = entry
         if time.monotonic() - stored_at > self._ttl:
-            del self._sessions[conversation_id]
+            del self._sessions[key]
             return []
-        self._sessions.move_to_end(conversation_id)
+        self._sessions.move_to_end(key)
         return list(turns)
 
-    async def remember(self, conversation_id: str, question: str, answer: str) -> None:
-        turns = await self.history(conversation_id)
+    async def remember(self, key: str, question: str, answer: str) -> None:
+        turns = await self.history(key)
         turns = [*turns, (question, answer)][-self._turns :]
-        self._sessions[conversation_id] = (time.monotonic(), turns)
-        self._sessions.move_to_end(conversation_id)
+        self._sessions[key] = (time.monotonic(), turns)
+        self._sessions.move_to_end(key)
         while len(self._sessions) > self._max_sessions:
             self._sessions.popitem(last=False)
 
@@ -69,30 +86,30 @@ class RedisMemory:
         self._ttl = max(1, int(ttl_seconds))
 
     @staticmethod
-    def _key(conversation_id: str) -> str:
-        return f"ragkube:conversation:{conversation_id}"
+    def _key(key: str) -> str:
+        return f"ragkube:conversation:{key}"
 
-    async def history(self, conversation_id: str) -> list[Turn]:
+    async def history(self, key: str) -> list[Turn]:
         """The stored turns; none while Redis cannot be reached."""
         from redis.exceptions import RedisError
 
         try:
-            raw = await self._redis.lrange(self._key(conversation_id), 0, -1)
+            raw = await self._redis.lrange(self._key(key), 0, -1)
         except RedisError as error:
             logger.warning("Conversation memory unavailable; answering without history: %s", error)
             return []
         return [(turn["q"], turn["a"]) for turn in map(json.loads, raw)]
 
-    async def remember(self, conversation_id: str, question: str, answer: str) -> None:
+    async def remember(self, key: str, question: str, answer: str) -> None:
         """Keep a turn; while Redis cannot be reached the turn is dropped."""
         from redis.exceptions import RedisError
 
-        key = self._key(conversation_id)
+        name = self._key(key)
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.rpush(key, json.dumps({"q": question, "a": answer}))
-                pipe.ltrim(key, -self._turns, -1)
-                pipe.expire(key, self._ttl)
+                pipe.rpush(name, json.dumps({"q": question, "a": answer}))
+                pipe.ltrim(name, -self._turns, -1)
+                pipe.expire(name, self._ttl)
                 await pipe.execute()
         except RedisError as error:
             logger.warning("Conversation memory unavailable; turn not kept: %s", error)

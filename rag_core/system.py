@@ -20,7 +20,12 @@ import numpy.typing as npt
 from rag_core.answers import QueryResult, Source, StreamEvent
 from rag_core.chunking import ChunkingOptions, chunk_documents, embed_text
 from rag_core.confidence import answer_confidence
-from rag_core.conversation import ConversationMemory, InProcessMemory, RedisMemory
+from rag_core.conversation import (
+    ConversationMemory,
+    InProcessMemory,
+    RedisMemory,
+    conversation_key,
+)
 from rag_core.documents import (
     Chunk,
     DocumentInfo,
@@ -189,8 +194,25 @@ class RAGSystem:
 
     @property
     def index_version(self) -> str:
-        """Changes on every ingest or delete, on any replica sharing the Chroma server."""
+        """Changes on every ingest or delete, on any replica sharing the Chroma server, as
+        this replica last saw it (after its own writes and lexical searches)."""
         return self._index_version
+
+    async def acurrent_index_version(self) -> str:
+        """The index version in the storage tier now, for what must change the moment any
+        replica writes (the answer cache's keys).
+
+        With a shared Chroma server it is one read of the collection's metadata (raises
+        VectorStoreUnavailable when Chroma cannot be reached); a version this replica has not
+        seen yet also makes its next lexical search reload the index at once. Embedded Chroma
+        belongs to this process alone, so the version it keeps is current.
+        """
+        if not self.settings.chroma_host:
+            return self._index_version
+        version: str = await self._run(self._store.index_version)
+        if version != self._index_version:
+            self._version_checked_at = 0.0
+        return version
 
     @property
     def embedder(self) -> Embedder:
@@ -399,7 +421,7 @@ class RAGSystem:
         mode: str | None,
         filters: Mapping[str, Any] | None,
         use_guardrails: bool,
-        conversation_id: str | None,
+        memory_key: str | None,
     ) -> tuple[_Prepared, list[tuple[str, str]]]:
         chosen_mode = mode or self.settings.retrieval_mode
         if chosen_mode not in RETRIEVAL_MODES:
@@ -417,12 +439,12 @@ class RAGSystem:
             max_values=self.settings.max_filter_values,
         )
         guarded = use_guardrails and self.settings.guardrails_enabled
-        triggered = self._guardrails.check_input(query).triggered if guarded else []
+        triggered = self.input_guardrails(query, use_guardrails)
         if not guarded and not query.strip():
             raise InvalidQuery("The query is empty.")
         history: list[tuple[str, str]] = []
-        if conversation_id and self._memory is not None and not triggered:
-            history = await self._memory.history(conversation_id)
+        if memory_key is not None and self._memory is not None and not triggered:
+            history = await self._memory.history(memory_key)
         standalone = query
         notes: tuple[str, ...] = ()
         if history:
@@ -445,6 +467,14 @@ class RAGSystem:
             notes,
         )
         return prepared, history
+
+    def input_guardrails(self, query: str, use_guardrails: bool = True) -> list[str]:
+        """The input rules `query` breaks, by name; none when guardrails are off (for this
+        request or the deployment). Cheap and pure: callers may judge a query before deciding
+        anything else about it, as the answer cache does."""
+        if not (use_guardrails and self.settings.guardrails_enabled):
+            return []
+        return self._guardrails.check_input(query).triggered
 
     async def _retrieve(self, prepared: _Prepared, timings: dict[str, float]) -> list[Source]:
         encoder, retriever = _started(self._encoder), _started(self._retriever)
@@ -541,12 +571,18 @@ class RAGSystem:
         filters: Mapping[str, Any] | None = None,
         use_guardrails: bool = True,
         conversation_id: str | None = None,
+        caller: str | None = None,
     ) -> QueryResult:
-        """Answer a question from the documents, with sources, confidence and timings."""
+        """Answer a question from the documents, with sources, confidence and timings.
+
+        A `conversation_id` is the caller's own: `caller` (a stable identity such as a user
+        name, never a credential) and the id together name the conversation remembered.
+        """
         started = time.perf_counter()
         timings = {"embed": 0.0, "retrieve": 0.0, "generate": 0.0}
+        memory_key = conversation_key(caller, conversation_id) if conversation_id else None
         prepared, _ = await self._prepare(
-            query, max_results, threshold, mode, filters, use_guardrails, conversation_id
+            query, max_results, threshold, mode, filters, use_guardrails, memory_key
         )
         if prepared.triggered:
             timings["total"] = time.perf_counter() - started
@@ -564,8 +600,8 @@ class RAGSystem:
         timings["generate"] = time.perf_counter() - generate_started
         answer, confidence, fired = self._judge(prepared, answer, sources)
         fired = _merged(notes, fired)
-        if conversation_id and self._memory is not None:
-            await self._memory.remember(conversation_id, query, answer)
+        if memory_key is not None and self._memory is not None:
+            await self._memory.remember(memory_key, query, answer)
         timings["total"] = time.perf_counter() - started
         return QueryResult(answer, sources, confidence, fired, timings, False, prepared.standalone)
 
@@ -579,16 +615,19 @@ class RAGSystem:
         filters: Mapping[str, Any] | None = None,
         use_guardrails: bool = True,
         conversation_id: str | None = None,
+        caller: str | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Stream an answer: one "sources" event, then "token" events, then one "final" event.
 
         Output guardrails run on the whole answer once it is complete; the final event carries
         what fired (tokens already sent cannot be taken back) and `answer`, the judged answer.
+        Conversations are kept per `caller`, as in `aquery`.
         """
         started = time.perf_counter()
         timings = {"embed": 0.0, "retrieve": 0.0, "generate": 0.0}
+        memory_key = conversation_key(caller, conversation_id) if conversation_id else None
         prepared, _ = await self._prepare(
-            query, max_results, threshold, mode, filters, use_guardrails, conversation_id
+            query, max_results, threshold, mode, filters, use_guardrails, memory_key
         )
         if prepared.triggered:
             yield StreamEvent("sources", {"sources": [], "standalone_query": query})
@@ -634,8 +673,8 @@ class RAGSystem:
         timings["generate"] = time.perf_counter() - generate_started
         answer, confidence, fired = self._judge(prepared, "".join(parts), sources)
         fired = _merged(notes, fired)
-        if conversation_id and self._memory is not None:
-            await self._memory.remember(conversation_id, query, answer)
+        if memory_key is not None and self._memory is not None:
+            await self._memory.remember(memory_key, query, answer)
         timings["total"] = time.perf_counter() - started
         yield StreamEvent(
             "final",

@@ -67,7 +67,7 @@ async def chat_completions(
             422, "validation_error", "The question must be 3 to 1000 characters."
         ) from exc
     info.extra["query"] = truncate(question)
-    payload = await answer(query, rag, services, info.request_id, caller.label)
+    payload = await answer(query, rag, services, info.request_id, caller)
     created = int(time.time())
     completion_id = f"chatcmpl-{info.request_id}"
     extension = {

@@ -12,8 +12,9 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from api.answer_cache import cache_key
+from api.auth import Principal
 from api.deps import QueryCaller, RagDep, RequestInfoDep, Services, ServicesDep
-from api.errors import envelope, map_rag_error
+from api.errors import ApiError, envelope, map_rag_error
 from api.logging import truncate
 from api.models import QueryRequest, QueryResponse, SourceOut
 from rag_core import RAGSystem
@@ -24,7 +25,12 @@ router = APIRouter(tags=["query"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or invalid credentials."},
-    403: {"description": "The caller lacks the `query` scope."},
+    403: {
+        "description": (
+            "The caller lacks the `query` scope, or asks for `use_guardrails: false` without "
+            "the `admin` scope (unless GUARDRAILS_ALLOW_OPT_OUT is true)."
+        )
+    },
     429: {"description": "Rate limit exceeded; see Retry-After."},
     503: {"description": "The vector store or language model is unavailable."},
 }
@@ -42,6 +48,24 @@ def query_options(body: QueryRequest) -> dict[str, Any]:
     }
 
 
+def check_guardrails_choice(use_guardrails: bool, caller: Principal, services: Services) -> None:
+    """Refuse `use_guardrails: false` (403) unless the caller is an admin or the deployment
+    lets every caller turn them off (GUARDRAILS_ALLOW_OPT_OUT); otherwise any key holder
+    could skip the rules meant to protect the data behind it."""
+    settings = services.settings
+    if use_guardrails or not settings.guardrails_enabled:
+        return
+    if caller.has("admin") or settings.guardrails_allow_opt_out:
+        return
+    raise ApiError(
+        403,
+        "forbidden",
+        "Turning guardrails off (use_guardrails: false) needs the 'admin' scope; a deployment "
+        "can let every caller do it with GUARDRAILS_ALLOW_OPT_OUT=true.",
+        details={"scope": "admin", "field": "use_guardrails"},
+    )
+
+
 def result_payload(result: QueryResult) -> dict[str, Any]:
     """The cacheable part of an answer."""
     return {
@@ -56,19 +80,27 @@ def result_payload(result: QueryResult) -> dict[str, Any]:
 
 
 async def answer(
-    body: QueryRequest, rag: RAGSystem, services: Services, request_id: str, user: str
+    body: QueryRequest, rag: RAGSystem, services: Services, request_id: str, caller: Principal
 ) -> dict[str, Any]:
-    """Answer a query through the cache; publishes query.completed or query.failed."""
+    """Answer a query through the cache; publishes query.completed or query.failed.
+
+    The input guardrails judge the query as sent before the cache is consulted: a cached
+    answer is only ever served to a query the rules let through, whatever the query that
+    filled the entry looked like. The key holds the index version read from the storage tier
+    now, so a write on any replica retires every earlier entry at once.
+    """
+    check_guardrails_choice(body.use_guardrails, caller, services)
     options = query_options(body)
     key: str | None = None
     payload: dict[str, Any] | None = None
-    if body.conversation_id is None:
-        key = cache_key(rag.index_version, body.query, options)
+    blocked = bool(rag.input_guardrails(body.query, body.use_guardrails))
+    if body.conversation_id is None and not blocked:
+        key = cache_key(await rag.acurrent_index_version(), body.query, options)
         payload = await services.cache.get(key)
         services.metrics.answer_cache.labels("hit" if payload is not None else "miss").inc()
     if payload is None:
         try:
-            result = await rag.aquery(body.query, **options)
+            result = await rag.aquery(body.query, **options, caller=caller.label)
         except RagError as exc:
             await services.webhooks.publish(
                 "query.failed",
@@ -85,7 +117,7 @@ async def answer(
         "query.completed",
         {
             "request_id": request_id,
-            "user": user,
+            "user": caller.label,
             "query": body.query,
             "confidence": payload["confidence"],
             "sources": len(payload["sources"]),
@@ -106,7 +138,7 @@ async def query(
     """Answer a question from the knowledge base, with the sources it rests on."""
     started = time.perf_counter()
     info.extra["query"] = truncate(body.query)
-    payload = await answer(body, rag, services, info.request_id, caller.label)
+    payload = await answer(body, rag, services, info.request_id, caller)
     return QueryResponse(
         request_id=info.request_id,
         query=body.query,
@@ -149,8 +181,9 @@ async def query_stream(
     """Stream the answer as it is generated."""
     started = time.perf_counter()
     info.extra["query"] = truncate(body.query)
+    check_guardrails_choice(body.use_guardrails, caller, services)
     options = query_options(body)
-    events = rag.astream(body.query, **options).__aiter__()
+    events = rag.astream(body.query, **options, caller=caller.label).__aiter__()
     try:
         # Fetch the first event before answering, so a failure to retrieve is a proper
         # HTTP error rather than a 200 with an error event.
