@@ -25,10 +25,37 @@ from fastapi.responses import StreamingResponse
 from api.deps import QueryCaller, RagDep, RequestInfoDep, ServicesDep, SettingsDep
 from api.errors import ApiError
 from api.logging import truncate
-from api.models import ChatCompletionRequest, QueryRequest, RagkubeOptions
+from api.models import (
+    MAX_QUERY_CHARS,
+    MIN_QUERY_CHARS,
+    ChatCompletionRequest,
+    QueryRequest,
+    RagkubeOptions,
+)
 from api.routes.query import answer
+from api.settings import Settings
+from rag_core.errors import LimitExceeded
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+
+
+def _check_limits(body: ChatCompletionRequest, settings: Settings) -> None:
+    """Refuse a request over CHAT_MAX_MESSAGES or CHAT_MAX_CHARS before any work on it."""
+    if len(body.messages) > settings.chat_max_messages:
+        raise LimitExceeded(
+            f"The request holds {len(body.messages)} messages; at most "
+            f"{settings.chat_max_messages} are allowed.",
+            limit="chat_max_messages",
+            maximum=settings.chat_max_messages,
+        )
+    characters = sum(len(message.text()) for message in body.messages)
+    if characters > settings.chat_max_chars:
+        raise LimitExceeded(
+            f"The messages hold {characters} characters of text; at most "
+            f"{settings.chat_max_chars} are allowed altogether.",
+            limit="chat_max_chars",
+            maximum=settings.chat_max_chars,
+        )
 
 
 def _question(body: ChatCompletionRequest) -> str:
@@ -56,15 +83,20 @@ async def chat_completions(
     services: ServicesDep,
     info: RequestInfoDep,
     caller: QueryCaller,
+    settings: SettingsDep,
 ) -> Any:
     """Answer the last user message from the knowledge base, OpenAI-style."""
+    _check_limits(body, settings)
     question = _question(body)
     options = body.ragkube or RagkubeOptions()
     try:
-        query = QueryRequest(query=question[:1000], **options.model_dump())
+        # The whole question or none: a cut one would be answered as a different question.
+        query = QueryRequest(query=question, **options.model_dump())
     except ValueError as exc:
         raise ApiError(
-            422, "validation_error", "The question must be 3 to 1000 characters."
+            422,
+            "validation_error",
+            f"The question must be {MIN_QUERY_CHARS} to {MAX_QUERY_CHARS} characters.",
         ) from exc
     info.extra["query"] = truncate(question)
     payload = await answer(query, rag, services, info.request_id, caller)
