@@ -20,6 +20,11 @@ class VectorStoreUnavailable(RagError):
     """The vector store (Chroma) could not be reached or answered with an error."""
 
 
+class LexicalIndexUnavailable(RagError):
+    """The lexical index server could not be reached or failed; hybrid queries fall back to
+    dense retrieval (flagged) and lexical-only queries fail with 503."""
+
+
 class LLMUnavailable(RagError):
     """The language model endpoint failed or could not be reached."""
 

@@ -193,3 +193,68 @@ def chroma_server(directory: Path) -> Iterator[ChromaServer]:
         yield server
     finally:
         server.stop()
+
+
+@dataclass
+class IndexServer:
+    """A running lexical index server (`python -m ragkube_index`)."""
+
+    port: int
+    directory: Path
+    token: str
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would (for fault tests)."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def restart(self) -> None:
+        """Start again on the same port, token and data directory."""
+        self.process = _spawn_index(self.port, self.directory, self.token).process
+
+
+def _spawn_index(port: int, directory: Path, token: str) -> IndexServer:
+    log = directory / "index.log"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "INDEX_DATA_DIR": str(directory / "lexical"),
+        "INDEX_HOST": "127.0.0.1",
+        "INDEX_PORT": str(port),
+        "INDEX_AUTH_TOKEN": token,
+    }
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ragkube_index"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+
+    def ready() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as resp:
+                return int(resp.status) == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    _wait(ready, proc, "index server", log, 60)
+    return IndexServer(port, directory, token, proc)
+
+
+@contextlib.contextmanager
+def index_server(directory: Path, token: str) -> Iterator[IndexServer]:
+    """A real lexical index server on a free loopback port with its index in ``directory``."""
+    server = _spawn_index(free_port(), directory, token)
+    try:
+        yield server
+    finally:
+        server.stop()

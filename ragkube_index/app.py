@@ -1,0 +1,202 @@
+"""The index server's HTTP surface: writes, deletes, searches and the consistency read.
+
+Every route but the probes needs `Authorization: Bearer <INDEX_AUTH_TOKEN>` (compared in
+constant time). Bodies are bounded in bytes before they are read and in items after; every
+refusal is the error body of `ragkube_contract.error_body`, and no index internals or request
+content appear in it. Index work runs in the thread pool: searches proceed while a write
+commits, since only writes take the index's write lock.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from rag_core.documents import is_storable_metadata_value
+from rag_core.errors import InvalidQuery, LimitExceeded
+from rag_core.filters import validate_filters
+from rag_core.tantivy_lexical_index import TantivyLexicalIndex
+from ragkube_contract import index_server
+from ragkube_contract.error_body import error_body
+from ragkube_index.settings import IndexSettings
+
+Model = TypeVar("Model", bound=BaseModel)
+ChunkId = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ChunkIn(_Strict):
+    id: ChunkId
+    text: str = Field(max_length=10_000_000)
+    metadata: dict[str, Any] = Field(default_factory=dict, max_length=256)
+
+
+class UpsertBody(_Strict):
+    chunks: list[ChunkIn] = Field(max_length=index_server.MAX_CHUNKS_PER_WRITE)
+
+
+class DeleteBody(_Strict):
+    document_id: ChunkId
+    from_position: int = Field(default=0, ge=0)
+
+
+class SearchBody(_Strict):
+    query: str = Field(max_length=100_000)
+    k: int = Field(ge=1, le=index_server.MAX_SEARCH_RESULTS)
+    filters: dict[str, Any] | None = None
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, error: str, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message, self.details = status, error, message, details
+
+
+def _request_id(request: Request) -> str:
+    given = request.headers.get("x-request-id", "")
+    return given if given.isascii() and 0 < len(given) <= 128 else uuid.uuid4().hex
+
+
+def _refusal(request: Request, refused: _Refused) -> JSONResponse:
+    body = error_body(
+        refused.error, refused.message, request_id=_request_id(request), details=refused.details
+    )
+    return JSONResponse(body, status_code=refused.status)
+
+
+async def _body(request: Request, model: type[Model]) -> Model:
+    declared = request.headers.get("content-length")
+    if declared is not None and (
+        not declared.isdigit() or int(declared) > index_server.MAX_BODY_BYTES
+    ):
+        raise _Refused(413, "payload_too_large", "The request body is larger than allowed.")
+    received = bytearray()
+    async for part in request.stream():
+        received += part
+        if len(received) > index_server.MAX_BODY_BYTES:
+            raise _Refused(413, "payload_too_large", "The request body is larger than allowed.")
+    try:
+        document = json.loads(received)
+    except (ValueError, RecursionError):
+        raise _Refused(400, "invalid_json", "The request body is not JSON.") from None
+    try:
+        return model.model_validate(document)
+    except ValidationError as error:
+        where = [
+            {"loc": list(item["loc"]), "type": item["type"]}
+            for item in error.errors(include_url=False, include_input=False)
+        ][:20]
+        raise _Refused(422, "validation_error", "The request body is not valid.", where) from None
+
+
+def create_app(settings: IndexSettings, index: TantivyLexicalIndex | None = None) -> Starlette:
+    """The index server's app over `index` (opened under INDEX_DATA_DIR when not given)."""
+    token = (
+        settings.index_auth_token.get_secret_value().encode() if settings.index_auth_token else None
+    )
+    opened: list[TantivyLexicalIndex] = [index] if index is not None else []
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if not opened:
+            opened.append(await run_in_threadpool(TantivyLexicalIndex, settings.index_data_dir))
+        yield
+        if index is None:
+            await run_in_threadpool(opened[0].close)
+
+    def authorised(request: Request) -> None:
+        if token is None:
+            return
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), token):
+            raise _Refused(401, "unauthorized", "A valid index token is required.")
+
+    def guarded(handler: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
+            try:
+                authorised(request)
+                result = await handler(request, opened[0])
+            except _Refused as refused:
+                return _refusal(request, refused)
+            return JSONResponse(result)
+
+        return endpoint
+
+    async def upsert(request: Request, lexical: TantivyLexicalIndex) -> dict[str, Any]:
+        body = await _body(request, UpsertBody)
+        for number, chunk in enumerate(body.chunks):
+            bad = [
+                key
+                for key, value in chunk.metadata.items()
+                if not is_storable_metadata_value(value)
+            ]
+            if bad:
+                raise _Refused(
+                    422,
+                    "validation_error",
+                    "A chunk's metadata holds a value that is not a string, number or boolean.",
+                    [{"loc": ["chunks", number, "metadata", bad[0]], "type": "metadata_value"}],
+                )
+        await run_in_threadpool(lexical.upsert, [(c.id, c.text, c.metadata) for c in body.chunks])
+        return {"upserted": len(body.chunks)}
+
+    async def delete(request: Request, lexical: TantivyLexicalIndex) -> dict[str, Any]:
+        body = await _body(request, DeleteBody)
+        await run_in_threadpool(lexical.delete_document, body.document_id, body.from_position)
+        return {"deleted": True}
+
+    async def search(request: Request, lexical: TantivyLexicalIndex) -> dict[str, Any]:
+        body = await _body(request, SearchBody)
+        try:
+            validate_filters(body.filters)
+        except (InvalidQuery, LimitExceeded) as error:
+            raise _Refused(400, "invalid_query", str(error)) from None
+        found = await run_in_threadpool(lexical.search, body.query, body.k, body.filters)
+        return {
+            "hits": [{"id": hit.id, "score": hit.score} for hit in found.hits],
+            "keyword_query": found.keyword_query,
+            "all_terms_matches": found.all_terms_matches,
+        }
+
+    async def document_chunks(request: Request, lexical: TantivyLexicalIndex) -> dict[str, Any]:
+        document_id = request.path_params["document_id"]
+        return {"chunk_ids": sorted(await run_in_threadpool(lexical.chunk_ids_of, document_id))}
+
+    async def stats(_: Request, lexical: TantivyLexicalIndex) -> dict[str, Any]:
+        return {"chunks": await run_in_threadpool(len, lexical)}
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def ready(_: Request) -> Response:
+        if not opened:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        await run_in_threadpool(opened[0].search, "ready", 1)
+        return JSONResponse({"status": "ready"})
+
+    return Starlette(
+        routes=[
+            Route(index_server.INDEX_LIVENESS_PATH, health, methods=["GET"]),
+            Route(index_server.INDEX_READINESS_PATH, ready, methods=["GET"]),
+            Route(index_server.CHUNKS_PATH, guarded(upsert), methods=["POST"]),
+            Route(index_server.DELETE_PATH, guarded(delete), methods=["POST"]),
+            Route(index_server.SEARCH_PATH, guarded(search), methods=["POST"]),
+            Route(index_server.DOCUMENT_CHUNKS_PATH, guarded(document_chunks), methods=["GET"]),
+            Route(index_server.STATS_PATH, guarded(stats), methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )

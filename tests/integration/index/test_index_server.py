@@ -1,0 +1,145 @@
+"""The lexical index server as replicas use it: one authoritative index, shared, persisted,
+and closed to anyone without the deployment's token."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rag_core.errors import LexicalIndexUnavailable
+from rag_core.lexical_client import RemoteLexicalIndex
+from ragkube_contract import index_server as contract
+from tests.support.services import IndexServer, index_server
+
+TOKEN = secrets.token_urlsafe(32)
+
+
+def chunk(cid: str, text: str, **metadata: object) -> tuple[str, str, dict[str, object]]:
+    document_id, position = cid.split("::")
+    return cid, text, {"document_id": document_id, "position": int(position), **metadata}
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[IndexServer]:
+    with index_server(tmp_path, TOKEN) as running:
+        yield running
+
+
+def test_a_write_through_one_replica_is_found_by_another_at_once(server: IndexServer) -> None:
+    replica_a = RemoteLexicalIndex(server.url, TOKEN)
+    replica_b = RemoteLexicalIndex(server.url, TOKEN)
+
+    replica_a.upsert([chunk("a::0", "Pods are scheduled onto nodes", team="ops")])
+
+    assert [h.id for h in replica_b.search("scheduling pods", 5).hits] == ["a::0"]
+    assert len(replica_b) == 1
+
+
+def test_filters_and_deletes_act_inside_the_server(server: IndexServer) -> None:
+    index = RemoteLexicalIndex(server.url, TOKEN)
+    index.upsert(
+        [
+            chunk("a::0", "replica scaling guide", team="ops"),
+            chunk("a::1", "replica scaling appendix", team="ops"),
+            chunk("b::0", "replica scaling notes", team="dev"),
+        ]
+    )
+
+    assert [h.id for h in index.search("replica", 5, {"team": "dev"}).hits] == ["b::0"]
+    index.delete_document("a", from_position=1)
+    assert index.chunk_ids_of("a") == {"a::0"}
+    index.delete_document("b")
+    assert {h.id for h in index.search("replica", 5).hits} == {"a::0"}
+
+
+def test_the_index_survives_a_killed_server(server: IndexServer) -> None:
+    index = RemoteLexicalIndex(server.url, TOKEN)
+    index.upsert([chunk("a::0", "durable words on disk")])
+
+    server.kill()
+    with pytest.raises(LexicalIndexUnavailable):
+        index.search("durable", 5)
+    server.restart()
+
+    assert [h.id for h in index.search("durable", 5).hits] == ["a::0"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"authorization": "Bearer wrong"}, {"authorization": f"Basic {TOKEN}"}],
+    ids=["no token", "wrong token", "wrong scheme"],
+)
+def test_requests_without_the_token_are_refused(
+    server: IndexServer, headers: dict[str, str]
+) -> None:
+    response = httpx.post(
+        f"{server.url}{contract.SEARCH_PATH}", json={"query": "x", "k": 1}, headers=headers
+    )
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"
+    assert TOKEN not in response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (b"{not json", 400, "invalid_json"),
+        (b'{"query": "x", "k": 0}', 422, "validation_error"),
+        (b'{"query": "x", "k": 1, "extra": 1}', 422, "validation_error"),
+        (b'{"query": "x", "k": 1, "filters": {"#document": "x"}}', 400, "invalid_query"),
+        (b'{"query": "x", "k": 1, "filters": {"t": {"$in": [1, "a"]}}}', 400, "invalid_query"),
+    ],
+)
+def test_malformed_searches_are_refused_in_the_error_envelope(
+    server: IndexServer, body: bytes, status: int, error: str
+) -> None:
+    response = httpx.post(
+        f"{server.url}{contract.SEARCH_PATH}",
+        content=body,
+        headers={"authorization": f"Bearer {TOKEN}", "content-type": "application/json"},
+    )
+
+    assert response.status_code == status
+    assert response.json()["error"] == error
+    assert set(response.json()) >= {"error", "message", "request_id", "timestamp"}
+
+
+def test_oversized_writes_are_refused_before_they_are_read(server: IndexServer) -> None:
+    headers = {"authorization": f"Bearer {TOKEN}", "content-type": "application/json"}
+    too_large = httpx.post(
+        f"{server.url}{contract.CHUNKS_PATH}",
+        content=b" " * (contract.MAX_BODY_BYTES + 1),
+        headers=headers,
+    )
+    too_many = httpx.post(
+        f"{server.url}{contract.CHUNKS_PATH}",
+        json={
+            "chunks": [
+                {"id": f"c{i}", "text": "t", "metadata": {}}
+                for i in range(contract.MAX_CHUNKS_PER_WRITE + 1)
+            ]
+        },
+        headers=headers,
+    )
+    bad_metadata = httpx.post(
+        f"{server.url}{contract.CHUNKS_PATH}",
+        json={"chunks": [{"id": "c", "text": "t", "metadata": {"nested": {"a": 1}}}]},
+        headers=headers,
+    )
+
+    assert too_large.status_code == 413
+    assert too_many.status_code == 422
+    assert bad_metadata.status_code == 422
+    assert len(RemoteLexicalIndex(server.url, TOKEN)) == 0
+
+
+def test_a_client_of_a_server_that_is_not_there_says_it_is_unavailable(tmp_path: Path) -> None:
+    with index_server(tmp_path, TOKEN) as running:
+        url = running.url
+    with pytest.raises(LexicalIndexUnavailable):
+        RemoteLexicalIndex(url, TOKEN).search("anything", 5)
