@@ -23,11 +23,14 @@ _SENSITIVE_KEY = re.compile(
     r"pass(word)?|secret|token|authorization|api[_-]?key|cookie|credential|dsn|redis_url",
     re.IGNORECASE,
 )
+#: Linear in the text's length: a JWT starts only where a word starts ("eyJ" * n had made
+#: every "eyJ" rescan the rest), and a Redis URL's password is bounded (an unbounded one
+#: made "redis://" + ":" * n quadratic).
 _SECRET_VALUE = re.compile(
-    r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"  # JWT
+    r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"  # JWT
     r"|rk_[A-Za-z0-9_\-]{16,}"  # our API keys
     r"|(?i:bearer)\s+[A-Za-z0-9._~+/=\-]+"  # any bearer credential
-    r"|redis(s)?://[^\s@]*:[^\s@]*@"  # credentials inside a Redis URL
+    r"|rediss?://[^\s@:]{0,256}:[^\s@]{0,1024}@"  # credentials inside a Redis URL
 )
 
 

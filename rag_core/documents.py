@@ -3,11 +3,48 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 MetadataValue = str | int | float | bool
+
+#: Longest document id. Ids travel in URL paths (GET/DELETE /documents/{id}) and in every
+#: chunk id, so they are short and plain.
+MAX_DOCUMENT_ID_CHARS = 200
+#: The part of the id rule a JSON schema can state (for /openapi.json); `document_id_problem`
+#: adds what a schema pattern cannot: format characters and the dot segments.
+DOCUMENT_ID_PATTERN = r"^[^\s/\x00-\x1f\x7f]+$"
+#: Ids a URL cannot carry as a path segment: clients resolve them as "this" and "parent".
+_DOT_SEGMENTS = frozenset({".", ".."})
+
+
+def document_id_problem(document_id: str) -> str | None:
+    """Why `document_id` cannot be a document's id, as a phrase; None when it can.
+
+    An id must fit in one URL path segment and read the same to every reader: at most
+    MAX_DOCUMENT_ID_CHARS characters, no '/', no whitespace, no control or invisible
+    format characters (U+202E would show the id reversed), not '.' or '..'.
+    """
+    if not document_id:
+        return "it is empty"
+    if len(document_id) > MAX_DOCUMENT_ID_CHARS:
+        return f"it is {len(document_id)} characters long, more than {MAX_DOCUMENT_ID_CHARS}"
+    if document_id in _DOT_SEGMENTS:
+        return "'.' and '..' cannot be addressed in a URL"
+    for character in document_id:
+        # Categories C* (control, format, surrogate, private, unassigned) and Z* (spaces,
+        # line and paragraph separators).
+        if character == "/" or unicodedata.category(character)[0] in "CZ":
+            return f"it holds {_describe(character)}, which ids may not hold"
+    return None
+
+
+def _describe(character: str) -> str:
+    if character == "/":
+        return "'/'"
+    return f"U+{ord(character):04X} ({unicodedata.name(character, 'a control character')})"
 
 
 def is_valid_unicode(text: str) -> bool:
@@ -47,6 +84,34 @@ RESERVED_METADATA_KEYS = frozenset(
         "content_hash",
     }
 )
+
+
+#: Defaults of the per-document limits (see DocumentLimits for what each bounds).
+DEFAULT_MAX_TEXT_CHARS = 2_000_000
+DEFAULT_MAX_PDF_PAGES = 2_000
+DEFAULT_MAX_PDF_OBJECTS = 200_000
+DEFAULT_MAX_NESTING = 256
+DEFAULT_MAX_CHUNKS = 10_000
+DEFAULT_PARSE_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class DocumentLimits:
+    """What one document may cost, apart from its size in bytes (`max_document_bytes`).
+
+    A small input can expand: a 2 KB PDF whose pages share one compressed stream yields
+    megabytes of text, and deep nesting costs recursion. Each field is named as the setting
+    that sets it (`max_text_chars` is `max_document_text_chars`), so a rejection can name it.
+    """
+
+    #: Characters of extracted text (2 million: a long book; about 2,000 chunks of prose).
+    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
+    max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES
+    #: Indirect objects a PDF's cross-reference table lists.
+    max_pdf_objects: int = DEFAULT_MAX_PDF_OBJECTS
+    #: Open HTML elements, or nested JSON arrays and objects, at any point (libxml2's
+    #: classic depth limit; real pages and records stay far below it).
+    max_nesting: int = DEFAULT_MAX_NESTING
 
 
 @dataclass(frozen=True)

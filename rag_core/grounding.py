@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from rag_core.answers import Source
 from rag_core.lexical_index import Analyzer
 
-_CITATION = re.compile(r"\[(\d+)\]")
+#: At most nine digits: a model's "[" + 5,000 digits + "]" is no citation, and int() refuses
+#: to convert more than 4,300 digits (a ValueError that failed the whole answer).
+_CITATION = re.compile(r"\[(\d{1,9})\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
 #: A sentence needs this many content terms before its support is judged.
 _MIN_TERMS = 3

@@ -1,17 +1,18 @@
 """Turning raw documents (text, Markdown, HTML, PDF, JSON, JSONL) into visible text with ids.
 
 Every failure is a `DocumentRejected` naming the document; a JSON or JSONL input holding many
-records yields one outcome per record, so one bad record never loses the others.
+records yields one outcome per record, so one bad record never loses the others. Whatever a
+parser raises becomes that document's rejection, and `DocumentLimits` bounds what one input
+may expand to. Every regular expression here runs in time linear in the text's length.
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
-import io
 import json
+import logging
 import re
-from html.parser import HTMLParser
 from pathlib import PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -19,13 +20,17 @@ from urllib.parse import urlsplit
 from rag_core.documents import (
     RESERVED_METADATA_KEYS,
     DocumentInput,
+    DocumentLimits,
     LoadedDocument,
     MetadataValue,
     display_name,
+    document_id_problem,
     is_storable_metadata_value,
     is_valid_unicode,
 )
 from rag_core.errors import DocumentRejected
+from rag_core.html_text import html_visible_text
+from rag_core.pdf_text import pdf_text
 
 DocumentKind = Literal["text", "markdown", "html", "pdf", "json", "jsonl"]
 
@@ -64,7 +69,16 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+#: A Markdown heading line; its text is trimmed in Python (a lazy group followed by an
+#: optional run of '#' backtracked quadratically on '# a' + '#' * n + 'b').
+_HEADING_LINE = re.compile(r"^#[ \t]+(.*)$", re.MULTILINE)
+_BLANKS = re.compile(r"[ \t\f\v]+")
+#: After _BLANKS, a run of blanks is one space: at most one on either side of a line break.
+_LINE_BREAK_PADDING = re.compile(r" ?\n ?")
+_BLANK_LINES = re.compile(r"\n{3,}")
 LoadOutcome = LoadedDocument | DocumentRejected
+DEFAULT_LIMITS = DocumentLimits()
+logger = logging.getLogger(__name__)
 
 
 def content_hash(data: bytes) -> str:
@@ -94,41 +108,65 @@ def detect_kind(document: DocumentInput, name: str) -> DocumentKind:
     return "text"
 
 
-def load_document(document: DocumentInput, index: int, max_bytes: int) -> list[LoadOutcome]:
+def load_document(
+    document: DocumentInput,
+    index: int,
+    max_bytes: int,
+    limits: DocumentLimits = DEFAULT_LIMITS,
+) -> list[LoadOutcome]:
     """Read one input into documents (several for JSON record lists), or rejections.
 
-    Never raises for bad input: whole-input problems come back as a single `DocumentRejected`.
+    Never raises for bad input: whole-input problems, an input over `max_bytes` or `limits`,
+    and any error a parser raises come back as a single `DocumentRejected`.
     """
     name = display_name(document, index)
     try:
-        _require_unicode(name, document.content, document.id, document.source)
-        raw = (
-            document.content.encode("utf-8")
-            if isinstance(document.content, str)
-            else bytes(document.content)
-        )
-        if len(raw) > max_bytes:
-            raise DocumentRejected(
-                name, f"it is {len(raw)} bytes, more than the limit of {max_bytes} bytes"
-            )
-        if not raw.strip():
-            raise DocumentRejected(name, "it is empty")
-        kind = detect_kind(document, name)
-        if kind in ("json", "jsonl"):
-            return _load_records(document, name, raw, kind)
-        if kind == "pdf":
-            text, title = _pdf_text(raw, name)
-        else:
-            decoded = _decode(raw, name)
-            if kind == "html":
-                text, title = html_text(decoded)
-            elif kind == "markdown":
-                text, title = decoded, markdown_title(decoded)
-            else:
-                text, title = decoded, None
-        return [_loaded(document, name, raw, text, title, dict(document.metadata))]
+        return _load(document, name, max_bytes, limits)
     except DocumentRejected as rejection:
         return [rejection]
+    # The parsers (pypdf above all) raise whatever Python error a malformed file leads
+    # them into (AttributeError, NotImplementedError for an unknown /Filter, RecursionError
+    # for cyclic page trees): each is this document's fault alone.
+    except Exception as error:
+        logger.warning(
+            "A parser failed on document #%d: %s", index + 1, type(error).__name__, exc_info=True
+        )
+        return [DocumentRejected(name, f"it could not be read ({type(error).__name__})")]
+
+
+def _load(
+    document: DocumentInput, name: str, max_bytes: int, limits: DocumentLimits
+) -> list[LoadOutcome]:
+    _require_unicode(name, document.content, document.id, document.source)
+    if document.id is not None:
+        _require_valid_id(name, document.id)
+    raw = (
+        document.content.encode("utf-8")
+        if isinstance(document.content, str)
+        else bytes(document.content)
+    )
+    if len(raw) > max_bytes:
+        raise DocumentRejected(
+            name,
+            f"it is {len(raw)} bytes, more than the limit of {max_bytes} bytes "
+            "(max_document_bytes)",
+        )
+    if not raw.strip():
+        raise DocumentRejected(name, "it is empty")
+    kind = detect_kind(document, name)
+    if kind in ("json", "jsonl"):
+        return _load_records(document, name, raw, kind, limits)
+    if kind == "pdf":
+        text, title = _pdf_text(raw, name, limits)
+    else:
+        decoded = _decode(raw, name)
+        if kind == "html":
+            text, title = html_text(decoded, name, limits.max_nesting)
+        elif kind == "markdown":
+            text, title = decoded, markdown_title(decoded)
+        else:
+            text, title = decoded, None
+    return [_loaded(document, name, raw, text, title, dict(document.metadata), limits)]
 
 
 def _loaded(
@@ -138,8 +176,15 @@ def _loaded(
     text: str,
     title: str | None,
     metadata: dict[str, MetadataValue],
+    limits: DocumentLimits,
     record_id: str | None = None,
 ) -> LoadedDocument:
+    if len(text) > limits.max_text_chars:
+        raise DocumentRejected(
+            name,
+            f"its text is {len(text)} characters long, more than the limit of "
+            f"{limits.max_text_chars} (max_document_text_chars)",
+        )
     text = _normalise_whitespace(text)
     if not text:
         raise DocumentRejected(name, "it contains no readable text")
@@ -174,6 +219,13 @@ def _decode(raw: bytes, name: str) -> str:
         ) from error
 
 
+def _require_valid_id(name: str, document_id: str) -> None:
+    problem = document_id_problem(document_id)
+    if problem is not None:
+        shown = document_id if len(document_id) <= 40 else document_id[:40] + "…"
+        raise DocumentRejected(name, f"its id {shown!r} is not a valid id: {problem}")
+
+
 def _require_unicode(name: str, *texts: object) -> None:
     """Reject text holding lone surrogates ("\\ud800" in JSON): it cannot be stored as UTF-8."""
     if any(isinstance(text, str) and not is_valid_unicode(text) for text in texts):
@@ -182,9 +234,9 @@ def _require_unicode(name: str, *texts: object) -> None:
 
 def _normalise_whitespace(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    text = re.sub(r"[ \t\f\v]+", " ", text)
-    text = re.sub(r" *\n *", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    text = _BLANKS.sub(" ", text)
+    text = _LINE_BREAK_PADDING.sub("\n", text)
+    return _BLANK_LINES.sub("\n\n", text).strip()
 
 
 def _clean_metadata(metadata: dict[str, Any], name: str) -> dict[str, MetadataValue]:
@@ -210,97 +262,29 @@ def _clean_metadata(metadata: dict[str, Any], name: str) -> dict[str, MetadataVa
 
 
 def markdown_title(text: str) -> str | None:
-    """The first level-one heading of a Markdown text, if any."""
-    match = re.search(r"^#\s+(.+?)\s*#*\s*$", text, flags=re.MULTILINE)
-    return match.group(1) if match else None
+    """The text of the first level-one heading of a Markdown text that has any, if any."""
+    for match in _HEADING_LINE.finditer(text):
+        # Closing hashes and the blanks around them are not part of the title ("# A #").
+        title = match.group(1).rstrip().rstrip("#").rstrip()
+        if title:
+            return title
+    return None
 
 
-class _VisibleText(HTMLParser):
-    """Collects the text a browser would show, with headings kept as Markdown headings."""
-
-    # Not "head": its end tag is optional, and what it holds that a browser hides (scripts,
-    # styles) is hidden anyway; its <title> is read apart.
-    _HIDDEN = frozenset({"script", "style", "noscript", "template", "svg"})
-    _BLOCKS = frozenset(
-        {
-            "p",
-            "div",
-            "br",
-            "li",
-            "ul",
-            "ol",
-            "tr",
-            "table",
-            "section",
-            "article",
-            "pre",
-            "blockquote",
-            "header",
-            "footer",
-            "nav",
-            "main",
-            "aside",
-            "dd",
-            "dt",
-            "hr",
-            "body",
-        }
-    )
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.title_parts: list[str] = []
-        self._hidden_depth = 0
-        self._in_title = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "title":
-            self._in_title = True
-        elif tag in self._HIDDEN:
-            self._hidden_depth += 1
-        elif re.fullmatch(r"h[1-6]", tag):
-            self.parts.append("\n\n" + "#" * int(tag[1]) + " ")
-        elif tag in self._BLOCKS:
-            self.parts.append("\n\n" if tag in {"p", "div", "section", "article"} else "\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-        elif tag in self._HIDDEN:
-            self._hidden_depth = max(0, self._hidden_depth - 1)
-        elif re.fullmatch(r"h[1-6]", tag) or tag in {"p", "div", "section", "article"}:
-            self.parts.append("\n\n")
-        elif tag in self._BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title_parts.append(data)
-        elif self._hidden_depth == 0:
-            self.parts.append(re.sub(r"\s+", " ", data))
-
-
-def html_text(markup: str) -> tuple[str, str | None]:
+def html_text(markup: str, name: str, max_nesting: int) -> tuple[str, str | None]:
     """Visible text of an HTML page and its <title> (else its first heading)."""
-    parser = _VisibleText()
-    parser.feed(markup)
-    parser.close()
-    text = "".join(parser.parts)
-    title = " ".join("".join(parser.title_parts).split()) or markdown_title(text)
-    return text, title or None
+    text, title = html_visible_text(markup, name, max_nesting)
+    return text, title or markdown_title(text)
 
 
-def _pdf_text(raw: bytes, name: str) -> tuple[str, str | None]:
-    from pypdf import PdfReader
+def _pdf_text(raw: bytes, name: str, limits: DocumentLimits) -> tuple[str, str | None]:
     from pypdf.errors import PyPdfError
 
     try:
-        reader = PdfReader(io.BytesIO(raw))
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = reader.metadata.title if reader.metadata else None
+        return pdf_text(raw, name, limits)
     # pypdf raises plain Python errors for some malformed files (AttributeError for a trailer
-    # that is not a dictionary, RecursionError for cyclic page trees).
+    # that is not a dictionary, RecursionError for cyclic page trees); the others reach
+    # load_document's catch-all.
     except (
         PyPdfError,
         ValueError,
@@ -312,11 +296,10 @@ def _pdf_text(raw: bytes, name: str) -> tuple[str, str | None]:
         RecursionError,
     ) as error:
         raise DocumentRejected(name, f"it is not a readable PDF ({error})") from error
-    return "\n\n".join(pages), str(title) if title else None
 
 
 def _load_records(
-    document: DocumentInput, name: str, raw: bytes, kind: DocumentKind
+    document: DocumentInput, name: str, raw: bytes, kind: DocumentKind, limits: DocumentLimits
 ) -> list[LoadOutcome]:
     text = _decode(raw, name)
     records: list[tuple[str, Any]] = []
@@ -328,11 +311,11 @@ def _load_records(
                 continue
             record_name = f"{name} line {number}"
             try:
-                records.append((record_name, _parse_json(line, record_name)))
+                records.append((record_name, _parse_json(line, record_name, limits)))
             except DocumentRejected as rejection:
                 records.append((record_name, rejection))
     else:
-        parsed = _parse_json(text, name)
+        parsed = _parse_json(text, name, limits)
         if isinstance(parsed, list):
             records = [(f"{name} record {n}", item) for n, item in enumerate(parsed, start=1)]
         else:
@@ -340,12 +323,14 @@ def _load_records(
     if not records:
         raise DocumentRejected(name, "it holds no records")
     single = len(records) == 1
-    return [_record(document, record_name, record, single) for record_name, record in records]
+    return [
+        _record(document, record_name, record, single, limits) for record_name, record in records
+    ]
 
 
-def _parse_json(text: str, name: str) -> Any:
+def _parse_json(text: str, name: str, limits: DocumentLimits) -> Any:
     try:
-        return json.loads(text)
+        parsed = json.loads(text)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, " if "\n" in text else ""
         raise DocumentRejected(
@@ -353,9 +338,34 @@ def _parse_json(text: str, name: str) -> Any:
         ) from error
     except RecursionError as error:
         raise DocumentRejected(name, "its JSON is nested too deeply") from error
+    except ValueError as error:
+        # Python refuses to convert an integer of more than 4,300 digits (sys.int_info).
+        raise DocumentRejected(name, "its JSON holds a number too long to read") from error
+    if _nesting(parsed) > limits.max_nesting:
+        raise DocumentRejected(
+            name,
+            f"its JSON nests arrays and objects more than {limits.max_nesting} deep "
+            "(the limit max_document_nesting)",
+        )
+    return parsed
 
 
-def _record(document: DocumentInput, name: str, record: Any, single: bool) -> LoadOutcome:
+def _nesting(value: Any) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value (without recursion)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _record(
+    document: DocumentInput, name: str, record: Any, single: bool, limits: DocumentLimits
+) -> LoadOutcome:
     if isinstance(record, DocumentRejected):
         return record
     try:
@@ -373,6 +383,8 @@ def _record(document: DocumentInput, name: str, record: Any, single: bool) -> Lo
         if given_id is not None and not isinstance(given_id, str | int | float):
             raise DocumentRejected(name, "its record's id is not a string or a number")
         record_id = None if given_id is None else str(given_id)
+        if record_id is not None:
+            _require_valid_id(name, record_id)
         if single and record_id is None:
             record_id = document.id
         title = record.get("title")
@@ -393,6 +405,7 @@ def _record(document: DocumentInput, name: str, record: Any, single: bool) -> Lo
             body,
             title if isinstance(title, str) else None,
             metadata,
+            limits,
             record_id,
         )
     except DocumentRejected as rejection:
