@@ -2,11 +2,14 @@
 
 The key is a SHA-256 of the query (whitespace collapsed, case folded) and every option that
 changes the answer (max_results, threshold, mode, filters, use_guardrails), prefixed by
-rag_core's `index_version`. Any ingestion or deletion changes the index version, so every
-earlier entry stops matching at once — no scan or explicit purge is needed, and stale
-entries age out by TTL. Requests with a `conversation_id` are never cached (their answer
-depends on the conversation). In Redis the cache is shared by all replicas; otherwise it is
-a bounded in-process LRU.
+the index version read from the storage tier on each lookup
+(`RAGSystem.acurrent_index_version`: one read of the Chroma collection's metadata, about
+1 ms; `bench/index_version_read.py`). Any ingestion or deletion on any replica changes the
+index version, so every earlier entry stops matching at once — no scan or explicit purge is
+needed, and stale entries age out by TTL. Requests with a `conversation_id` are never
+cached (their answer depends on the conversation), nor are queries the input guardrails
+refuse: the rules judge every query before the cache is consulted. In Redis the cache is
+shared by all replicas; otherwise it is a bounded in-process LRU.
 """
 
 from __future__ import annotations
