@@ -40,10 +40,12 @@ from pathlib import Path
 from typing import Any
 
 import bcrypt
+import structlog
 from jose import JWTError, jwt
 
 SCOPES = ("query", "ingest", "admin")
 API_KEY_PREFIX = "rk_"
+log = structlog.get_logger("api.auth")
 
 
 class AuthError(Exception):
@@ -191,9 +193,15 @@ class CredentialStore:
         # the same clock tick (scopes ["query"] replaced by ["admin"]).
         stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         if stamp != self._stamp:
-            self._credentials = parse_credentials(
-                json.loads(self._path.read_text()), str(self._path)
-            )
+            try:
+                self._credentials = parse_credentials(
+                    json.loads(self._path.read_text()), str(self._path)
+                )
+            except (OSError, ValueError) as error:
+                if self._stamp is None:
+                    raise  # the first read: the start-up reports it
+                log.warning("users_file_invalid_keeping_last_good", error=str(error))
+            # Remembered even when invalid: parsed again only once the file changes again.
             self._stamp = stamp
         return self._credentials
 
