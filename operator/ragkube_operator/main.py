@@ -16,7 +16,7 @@ from typing import Any
 import kopf
 
 from ragkube_operator import labels, structured_logging
-from ragkube_operator.handlers import children, rag_deployment, webhook
+from ragkube_operator.handlers import children, optional_apis, rag_deployment, webhook
 from ragkube_operator.kubeapi import KubeApi
 from ragkube_operator.metrics import OperatorMetrics
 from ragkube_operator.models import GROUP, VERSION
@@ -95,6 +95,25 @@ async def rag_deployment_resync(body: kopf.Body, memo: kopf.Memo, **_: Any) -> N
 async def child_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """A child changed: update the owner's status, or restore the child if it drifted."""
     await children.on_child_event(event.get("type"), body, _state(memo))
+
+
+@kopf.index(*RAG_DEPLOYMENTS)
+def rag_deployment_names(namespace: str | None, name: str, **_: Any) -> dict[None, tuple[str, str]]:
+    """Every RagDeployment, for handlers that concern all of them."""
+    return {None: (namespace or "", name)}
+
+
+@kopf.on.event(
+    "apiextensions.k8s.io",
+    "v1",
+    "customresourcedefinitions",
+    when=lambda body, **_: optional_apis.is_optional_api(body),
+)
+async def optional_api_changed(memo: kopf.Memo, **kwargs: Any) -> None:
+    """A Gateway API or Prometheus Operator CRD came, went or became established."""
+    # kopf passes each index by its function's name.
+    names: kopf.Index[None, tuple[str, str]] = kwargs["rag_deployment_names"]
+    await optional_apis.on_crd_event(_state(memo), names.get(None, []))
 
 
 @kopf.on.resume(*WEBHOOKS)

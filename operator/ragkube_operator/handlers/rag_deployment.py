@@ -239,18 +239,15 @@ async def served_kinds(state: OperatorState) -> frozenset[kinds.Kind]:
 def _announce_shared_state(
     state: OperatorState, body: Mapping[str, Any], shared: cond.Condition
 ) -> None:
-    """A Warning when SharedState becomes PerPodState, a Normal event when that ends.
+    """A Warning when SharedState becomes PerPodState (the condition shows when it clears).
 
-    Compared with the condition the object carries, so that each change is told once and
+    Compared with the condition the object carries, so that it is told once per change and
     not on every reconcile.
     """
     before = cond.find((body.get("status") or {}).get("conditions") or [], cond.SHARED_STATE)
     was_per_pod = before is not None and before.get("reason") == cond.REASON_PER_POD_STATE
-    now_per_pod = shared[2] == cond.REASON_PER_POD_STATE
-    if now_per_pod and not was_per_pod:
+    if shared[2] == cond.REASON_PER_POD_STATE and not was_per_pod:
         _warn(state, body, cond.REASON_PER_POD_STATE, shared[3])
-    elif was_per_pod and not now_per_pod:
-        kopf.info(as_body(body), reason=shared[2], message=shared[3])
 
 
 async def _reconcile(body: Mapping[str, Any], state: OperatorState) -> None:

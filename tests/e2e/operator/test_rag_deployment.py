@@ -91,7 +91,7 @@ def test_kubectl_get_shows_the_printer_columns(kube: Kube, namespace: str) -> No
     kube.apply(namespace, rag_deployment("cols", api={"replicas": 1}))
     eventually(lambda: ready(kube, namespace, "cols"), timeout=90, what="cols Ready")
     header, row = kube.kubectl("get", "ragdeployments", "-n", namespace).splitlines()[:2]
-    assert header.split() == ["NAME", "READY", "PHASE", "REPLICAS", "ENDPOINT", "AGE"]
+    assert header.split() == ["NAME", "READY", "PHASE", "REPLICAS", "ENDPOINT", "URL", "AGE"]
     assert row.split()[:5] == ["cols", "1/1", "Ready", "1", f"http://cols-api.{namespace}.svc:8000"]
     assert "cols" in kube.kubectl("get", "rd", "-n", namespace)
     assert "cols" in kube.kubectl("get", "ragkube", "-n", namespace)

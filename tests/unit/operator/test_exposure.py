@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pydantic
 import pytest
+import yaml
 from ragkube_operator import conditions as cond
 from ragkube_operator import kinds
 from ragkube_operator.api_configmap import api_configmap
@@ -14,10 +16,12 @@ from ragkube_operator.children import plan
 from ragkube_operator.exposure import exposure_condition, external_url
 from ragkube_operator.http_route import http_route
 from ragkube_operator.ingress import ingress
+from ragkube_operator.models import RagDeployment
 
 from .operator_factories import KUBERNETES_VERSION, make_rd
 
-VALUES = {"jwt-secret-key": "j", "chroma-auth-token": "t"}
+VALUES = {"jwt-secret-key": "j", "chroma-auth-token": "t", "redis-password": "p"}
+SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 INGRESS = {"ingress": {"ingressClassName": "nginx", "host": "rag.example.com"}}
 ROUTE = {"httpRoute": {"parentRefs": [{"name": "public", "namespace": "infra"}]}}
 
@@ -195,3 +199,19 @@ def test_exposure_condition_warns_that_untrusted_proxies_share_one_rate_limit() 
 
 def test_no_exposure_is_in_cluster_only() -> None:
     assert exposure_condition(make_rd(), frozenset())[1:3] == ("False", "InClusterOnly")
+
+
+@pytest.mark.parametrize(
+    ("sample", "route"),
+    [("ragdeployment-ingress.yaml", "Ingress"), ("ragdeployment-httproute.yaml", "HTTPRoute")],
+)
+def test_each_exposure_sample_is_valid_and_builds_its_route(sample: str, route: str) -> None:
+    body = yaml.safe_load((SAMPLES / sample).read_text())
+    rd = RagDeployment.from_body({**body, "metadata": {**body["metadata"], "namespace": "t"}})
+    children = plan(
+        rd, secret_values=VALUES, webhooks=[], hmac_keys={}, served=frozenset(kinds.OPTIONAL_APIS)
+    )
+    applied = {o["kind"] for o in children.apply}
+    assert route in applied
+    assert rd.spec.redis.managed
+    assert external_url(rd) == "https://rag.example.com"
