@@ -69,7 +69,7 @@ async def test_a_conversation_id_reused_by_another_caller_starts_a_fresh_convers
 
 
 async def test_the_guardrails_judge_every_query_before_the_answer_cache(
-    make_api: ApiFactory,
+    make_api: ApiFactory, tmp_path: Path
 ) -> None:
     question = {"query": "What does Chroma store?"}
     async with make_api() as open_replica:
@@ -79,7 +79,9 @@ async def test_the_guardrails_judge_every_query_before_the_answer_cache(
         assert answered.json()["guardrails_triggered"] == []
         # A second replica on the same index and the same Redis answer cache, whose rules
         # refuse "chroma": the answer cached by the first must not slip past them.
-        async with make_api(guardrails_blocked_patterns=["chroma"]) as strict:
+        async with make_api(
+            guardrails_blocked_patterns=["chroma"], data_dir=tmp_path / "strict"
+        ) as strict:
             refused = await strict.client.post("/query", json=question, headers=strict.svc)
     assert refused.status_code == 200
     assert refused.json()["guardrails_triggered"] == ["blocked_pattern:custom_1"]
