@@ -56,7 +56,7 @@ _SECRET_ENV_SOURCES: Mapping[str, str] = {
     "JWT_SECRET_KEY": "set spec.auth.jwtSecretRef instead",
     "CHROMA_AUTH_TOKEN": "the operator generates it",
     "OPENAI_API_KEY": "set spec.llm.apiKeySecretRef instead",
-    "REDIS_URL": "set spec.redis.urlSecretRef instead",
+    "REDIS_URL": "set spec.redis.managed or spec.redis.urlSecretRef instead",
 }
 
 

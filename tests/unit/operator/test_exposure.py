@@ -14,6 +14,7 @@ from ragkube_operator import kinds
 from ragkube_operator.api_configmap import api_configmap
 from ragkube_operator.children import plan
 from ragkube_operator.exposure import exposure_condition, external_url
+from ragkube_operator.handlers.optional_apis import is_optional_api
 from ragkube_operator.http_route import http_route
 from ragkube_operator.ingress import ingress
 from ragkube_operator.models import RagDeployment
@@ -215,3 +216,13 @@ def test_each_exposure_sample_is_valid_and_builds_its_route(sample: str, route: 
     assert route in applied
     assert rd.spec.redis.managed
     assert external_url(rd) == "https://rag.example.com"
+
+
+def test_only_the_crds_of_optional_child_kinds_trigger_a_reconcile_of_all() -> None:
+    def crd(name: str) -> dict[str, Any]:
+        return {"metadata": {"name": name}}
+
+    assert is_optional_api(crd("httproutes.gateway.networking.k8s.io"))
+    assert is_optional_api(crd("servicemonitors.monitoring.coreos.com"))
+    assert not is_optional_api(crd("gateways.gateway.networking.k8s.io"))
+    assert not is_optional_api(crd("ragdeployments.ragkube.dev"))
