@@ -3,6 +3,7 @@ arriving after the RagDeployment, drift repair, status.url."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from .operator_e2e import Kube, condition, eventually, rag_deployment
 
 pytestmark = pytest.mark.e2e
 HTTP_ROUTE_CRD = "httproutes.gateway.networking.k8s.io"
+SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 ROUTE = {"parentRefs": [{"name": "public", "namespace": "infra"}], "hostnames": ["rag.example.com"]}
 
 
@@ -137,3 +139,26 @@ def test_http_route_waits_for_the_gateway_api_then_replaces_the_ingress(
         timeout=30,
         what="the deleted HTTPRoute restored",
     )
+
+
+@pytest.mark.parametrize(
+    ("sample", "name", "route"),
+    [
+        ("ragdeployment-ingress.yaml", "docs-public", "ingress"),
+        ("ragdeployment-httproute.yaml", "docs-gateway", HTTP_ROUTE_CRD),
+    ],
+)
+def test_each_exposure_sample_is_accepted_and_gets_its_route_and_redis(
+    kube: Kube, namespace: str, sample: str, name: str, route: str
+) -> None:
+    import localcluster  # hack/ is on pythonpath
+
+    localcluster.install_gateway_api(kube.kubeconfig)
+    kube.apply(namespace, (SAMPLES / sample).read_text())
+    eventually(lambda: kube.get(route, f"{name}-api", namespace), timeout=60, what=route)
+    eventually(
+        lambda: kube.get("statefulset", f"{name}-redis", namespace), timeout=60, what="Redis"
+    )
+    configmap = kube.get("configmap", f"{name}-api-config", namespace)
+    assert configmap is not None
+    assert configmap["data"]["TRUSTED_PROXIES"] == "10.244.0.0/16"
