@@ -13,10 +13,13 @@ which used to come back as a retryable 503), and the lexical index does work per
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag_core.documents import is_storable_metadata_value, is_valid_unicode
 from rag_core.errors import InvalidQuery, LimitExceeded
+
+if TYPE_CHECKING:  # rag_core.settings takes its defaults from here
+    from rag_core.settings import RagSettings
 
 #: Filter fields per query. Real metadata has a handful of fields (team, topic, source,
 #: document_id); 16 leaves room for any sensible AND of them.
@@ -43,15 +46,18 @@ def is_filter_field(field: object) -> bool:
 
 
 def validate_filters(
-    filters: Mapping[str, Any] | None,
-    *,
-    max_keys: int = DEFAULT_MAX_FILTER_KEYS,
-    max_values: int = DEFAULT_MAX_FILTER_VALUES,
+    filters: Mapping[str, Any] | None, settings: RagSettings | None = None
 ) -> None:
-    """Accept scalar equalities and same-typed `$in` lists within the limits; otherwise raise
-    `InvalidQuery` (a field or value no metadata can hold) or `LimitExceeded` (too big)."""
+    """Accept scalar equalities and same-typed `$in` lists within the deployment's limits;
+    otherwise raise `InvalidQuery` (a field or value no metadata can hold) or `LimitExceeded`.
+
+    Cheap whatever the input (it stops at the first limit crossed), so callers run it before
+    anything that costs in proportion to the filters, such as hashing them for a cache key.
+    """
     if not filters:
         return
+    max_keys = settings.max_filter_keys if settings else DEFAULT_MAX_FILTER_KEYS
+    max_values = settings.max_filter_values if settings else DEFAULT_MAX_FILTER_VALUES
     if len(filters) > max_keys:
         raise LimitExceeded(
             f"The filters name {len(filters)} fields; at most {max_keys} are allowed.",

@@ -433,11 +433,7 @@ class RAGSystem:
         chosen_threshold = self.settings.threshold if threshold is None else threshold
         if not 0.0 <= chosen_threshold <= 1.0:
             raise InvalidQuery("threshold must be between 0 and 1.")
-        validate_filters(
-            filters,
-            max_keys=self.settings.max_filter_keys,
-            max_values=self.settings.max_filter_values,
-        )
+        validate_filters(filters, self.settings)
         guarded = use_guardrails and self.settings.guardrails_enabled
         triggered = self.input_guardrails(query, use_guardrails)
         if not guarded and not query.strip():

@@ -20,6 +20,7 @@ from api.models import QueryRequest, QueryResponse, SourceOut
 from rag_core import RAGSystem
 from rag_core.answers import QueryResult
 from rag_core.errors import RagError
+from rag_core.filters import validate_filters
 
 router = APIRouter(tags=["query"])
 
@@ -90,6 +91,7 @@ async def answer(
     now, so a write on any replica retires every earlier entry at once.
     """
     check_guardrails_choice(body.use_guardrails, caller, services)
+    validate_filters(body.filters, rag.settings)  # before they are hashed for the cache key
     options = query_options(body)
     key: str | None = None
     payload: dict[str, Any] | None = None

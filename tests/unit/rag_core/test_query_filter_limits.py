@@ -12,6 +12,7 @@ from rag_core.filters import (
     DEFAULT_MAX_FILTER_VALUES,
     validate_filters,
 )
+from rag_core.settings import RagSettings
 
 
 def test_filters_at_the_default_limits_are_accepted() -> None:
@@ -44,11 +45,11 @@ def test_values_are_counted_across_the_whole_filter(filters: dict[str, Any]) -> 
 
 def test_the_limits_are_settable() -> None:
     with pytest.raises(LimitExceeded) as caught:
-        validate_filters({"a": 1, "b": 2, "c": 3}, max_keys=2)
+        validate_filters({"a": 1, "b": 2, "c": 3}, RagSettings(max_filter_keys=2))
     assert caught.value.maximum == 2
     with pytest.raises(LimitExceeded):
-        validate_filters({"a": {"$in": [1, 2, 3]}}, max_values=2)
-    validate_filters({"a": {"$in": list(range(1000))}}, max_values=1000)
+        validate_filters({"a": {"$in": [1, 2, 3]}}, RagSettings(max_filter_values=2))
+    validate_filters({"a": {"$in": list(range(1000))}}, RagSettings(max_filter_values=1000))
 
 
 @pytest.mark.parametrize("field", ["#document", "#embedding", "$and", "", "x" * 201], ids=repr)
