@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from ragkube_operator import conditions as cond
-from ragkube_operator import kinds
+from ragkube_operator import kinds, labels
 from ragkube_operator.models import RagDeployment
 
 
@@ -79,5 +79,5 @@ def exposure_condition(rd: RagDeployment, served: Collection[kinds.Kind]) -> con
         cond.EXPOSURE_CONFIGURED,
         "True",
         cond.REASON_EXPOSURE_CONFIGURED,
-        f"{kind.kind} {rd.name}-api publishes the API{where}.{_proxies_note(rd)}",
+        f"{kind.kind} {labels.api_name(rd.name)} publishes the API{where}.{_proxies_note(rd)}",
     )

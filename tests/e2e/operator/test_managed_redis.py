@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from ragkube_operator.redis_config import REDIS_PORT
 
 from ragkube_cli.pod_environment import container_environment
 from tests.support.api_process import api_process
@@ -178,7 +179,7 @@ def local_redis(
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
         probe = [
-            part.replace("6379", str(port))
+            part.replace(str(REDIS_PORT), str(port))
             for part in container["readinessProbe"]["exec"]["command"]
         ]
         eventually(
