@@ -183,7 +183,9 @@ def local_redis(
             for part in container["readinessProbe"]["exec"]["command"]
         ]
         eventually(
-            lambda: subprocess.run(probe, env=env, check=False).returncode == 0,
+            lambda: (
+                subprocess.run(probe, env=env, capture_output=True, check=False).returncode == 0
+            ),
             timeout=30,
             what=f"the generated readiness probe to pass (log: {log})",
         )
