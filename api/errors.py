@@ -25,6 +25,7 @@ from api.request_context import current_request_id
 from rag_core.errors import (
     DocumentRejected,
     InvalidQuery,
+    LexicalIndexUnavailable,
     LimitExceeded,
     LLMRateLimited,
     LLMTimeout,
@@ -130,6 +131,14 @@ def map_rag_error(exc: RagError) -> ApiError:
         return ApiError(400, "limit_exceeded", str(exc), details=limit)
     if isinstance(exc, InvalidQuery):
         return ApiError(400, "invalid_query", str(exc))
+    if isinstance(exc, LexicalIndexUnavailable):
+        return ApiError(
+            503,
+            "lexical_index_unavailable",
+            "The lexical index could not be reached; try again shortly, or query in dense "
+            "or hybrid mode.",
+            headers={"Retry-After": "5"},
+        )
     if isinstance(exc, VectorStoreUnavailable):
         return ApiError(
             503,

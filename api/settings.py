@@ -115,6 +115,15 @@ class Settings(BaseSettings):
     chat_max_messages: int = Field(default=100, ge=1, le=1000)
     chat_max_chars: int = Field(default=100_000, ge=1000, le=10_000_000)
     max_document_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    #: Per-document limits past the upload's bytes (docs/operations.md, "Limits"); a
+    #: document over one is that document's error result, naming the setting.
+    max_document_text_chars: int = Field(default=RagSettings.max_document_text_chars, ge=1)
+    max_pdf_pages: int = Field(default=RagSettings.max_pdf_pages, ge=1)
+    max_pdf_objects: int = Field(default=RagSettings.max_pdf_objects, ge=1)
+    max_document_nesting: int = Field(default=RagSettings.max_document_nesting, ge=1, le=10_000)
+    max_document_chunks: int = Field(default=RagSettings.max_document_chunks, ge=1)
+    parse_timeout_seconds: float = Field(default=RagSettings.parse_timeout_seconds, gt=0)
+    parse_workers: int = Field(default=RagSettings.parse_workers, ge=1, le=64)
     ingest_sample_corpus: bool = False
 
     # --- auth ------------------------------------------------------------------------------
@@ -138,6 +147,10 @@ class Settings(BaseSettings):
 
     # --- shared state ------------------------------------------------------------------------
     redis_url: SecretStr | None = None
+    #: LEXICAL_INDEX_URL / LEXICAL_INDEX_TOKEN: the storage tier's lexical index server,
+    #: shared by every replica (the operator sets both); unset, the index is in-process.
+    lexical_index_url: str | None = None
+    lexical_index_token: SecretStr | None = None
     redis_key_prefix: str = "ragkube"
 
     # --- webhooks ----------------------------------------------------------------------------
@@ -264,10 +277,19 @@ class Settings(BaseSettings):
             guardrails_enabled=self.guardrails_enabled,
             blocked_patterns=tuple(self.guardrails_blocked_patterns),
             redis_url=self.redis_url_value(),
+            lexical_index_url=self.lexical_index_url or None,
+            lexical_index_token=secret(self.lexical_index_token),
             conversation_turns=self.conversation_turns,
             max_filter_keys=self.max_filter_keys,
             max_filter_values=self.max_filter_values,
             max_document_bytes=self.max_document_bytes,
+            max_document_text_chars=self.max_document_text_chars,
+            max_pdf_pages=self.max_pdf_pages,
+            max_pdf_objects=self.max_pdf_objects,
+            max_document_nesting=self.max_document_nesting,
+            max_document_chunks=self.max_document_chunks,
+            parse_timeout_seconds=self.parse_timeout_seconds,
+            parse_workers=self.parse_workers,
         )
 
     def redis_url_value(self) -> str | None:

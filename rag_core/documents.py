@@ -183,6 +183,11 @@ def chunk_id(document_id: str, position: int) -> str:
     return f"{document_id}::{position}"
 
 
+def document_of_chunk(chunk_id: str) -> str:
+    """The document id a `chunk_id` was made from."""
+    return chunk_id.rpartition("::")[0]
+
+
 def display_name(document: DocumentInput, index: int) -> str:
     """How error messages name a document: its id, else its source, else its batch position."""
     if document.id:

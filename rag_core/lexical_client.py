@@ -25,9 +25,9 @@ READ_TIMEOUT_SECONDS = 30.0
 
 
 class RemoteLexicalIndex:
-    """A `TantivyLexicalIndex` served by `ragkube_index` at `base_url`."""
+    """The `TantivyLexicalIndex` of `collection`, served by `ragkube_index` at `base_url`."""
 
-    def __init__(self, base_url: str, token: str | None) -> None:
+    def __init__(self, base_url: str, token: str | None, collection: str) -> None:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -36,6 +36,7 @@ class RemoteLexicalIndex:
             trust_env=False,
         )
         self._analyzer = Analyzer()
+        self._collection = quote(collection, safe="")
 
     def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
         try:
@@ -55,6 +56,9 @@ class RemoteLexicalIndex:
             raise RagError(f"The lexical index server refused a request: {code}.")
         return response.json()
 
+    def _path(self, template: str, **values: str) -> str:
+        return template.format(collection=self._collection, **values)
+
     def analyze(self, text: str) -> list[str]:
         """The index terms of a text (the server analyses the same way)."""
         return self._analyzer.terms(text)
@@ -65,30 +69,32 @@ class RemoteLexicalIndex:
         for chunk_id, text, metadata in chunks:
             batch.append({"id": chunk_id, "text": text, "metadata": metadata})
             if len(batch) == index_server.MAX_CHUNKS_PER_WRITE:
-                self._call("POST", index_server.CHUNKS_PATH, {"chunks": batch})
+                self._call("POST", self._path(index_server.CHUNKS_PATH), {"chunks": batch})
                 batch = []
         if batch:
-            self._call("POST", index_server.CHUNKS_PATH, {"chunks": batch})
+            self._call("POST", self._path(index_server.CHUNKS_PATH), {"chunks": batch})
 
     def delete_document(self, document_id: str, from_position: int = 0) -> None:
         """Drop a document's chunks at or after `from_position`."""
         body = {"document_id": document_id, "from_position": from_position}
-        self._call("POST", index_server.DELETE_PATH, body)
+        self._call("POST", self._path(index_server.DELETE_PATH), body)
 
     def chunk_ids_of(self, document_id: str) -> set[str]:
         """Every chunk id the server holds for a document."""
-        path = index_server.DOCUMENT_CHUNKS_PATH.format(document_id=quote(document_id, safe=""))
+        path = self._path(
+            index_server.DOCUMENT_CHUNKS_PATH, document_id=quote(document_id, safe="")
+        )
         return set(self._call("GET", path)["chunk_ids"])
 
     def search(self, query: str, k: int, filters: Mapping[str, Any] | None = None) -> LexicalResult:
         """Up to `k` chunks with a positive BM25 score for `query`, best first."""
         body = {"query": query, "k": min(k, index_server.MAX_SEARCH_RESULTS), "filters": filters}
-        found = self._call("POST", index_server.SEARCH_PATH, body)
+        found = self._call("POST", self._path(index_server.SEARCH_PATH), body)
         hits = [LexicalHit(str(hit["id"]), float(hit["score"])) for hit in found["hits"]]
         return LexicalResult(hits, bool(found["keyword_query"]), int(found["all_terms_matches"]))
 
     def __len__(self) -> int:
-        return int(self._call("GET", index_server.STATS_PATH)["chunks"])
+        return int(self._call("GET", self._path(index_server.STATS_PATH))["chunks"])
 
     def close(self) -> None:
         """Close the connection pool."""

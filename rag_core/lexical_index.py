@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -225,3 +225,22 @@ class LexicalIndex:
         if mask is not None:
             return int(mask[common].sum())
         return len(common)
+
+
+class LexicalStore(Protocol):
+    """What the rest of rag_core needs of a lexical index, wherever it lives: in this process
+    (`TantivyLexicalIndex`) or in the storage tier's index server (`RemoteLexicalIndex`)."""
+
+    def __len__(self) -> int: ...
+
+    def upsert(self, chunks: Iterable[tuple[str, str, dict[str, Any]]]) -> None: ...
+
+    def delete_document(self, document_id: str, from_position: int = 0) -> None: ...
+
+    def chunk_ids_of(self, document_id: str) -> set[str]: ...
+
+    def search(
+        self, query: str, k: int, filters: Mapping[str, Any] | None = None
+    ) -> LexicalResult: ...
+
+    def close(self) -> None: ...

@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rag_core.documents import document_of_chunk
 from rag_core.fusion import fuse, query_dense_prior, reciprocal_rank_fusion
-from rag_core.lexical_index import LexicalIndex, LexicalResult
+from rag_core.lexical_index import LexicalResult, LexicalStore
 from rag_core.vector_store import ChromaStore, DenseHit
 
 
@@ -40,7 +41,7 @@ class Retriever:
     def __init__(
         self,
         store: ChromaStore,
-        lexical: LexicalIndex,
+        lexical: LexicalStore,
         candidates: int = 100,
         dense_weight: float = 0.5,
     ) -> None:
@@ -100,7 +101,7 @@ class Retriever:
         documents = {h.id: h.metadata.get("document_id") for h in dense_hits}
         ordered: dict[str, None] = {}
         for chunk_id, _ in ranking:  # best first, so a document's first chunk is its best
-            document = documents.get(chunk_id) or self._lexical.document_of(chunk_id)
+            document = documents.get(chunk_id) or document_of_chunk(chunk_id)
             ordered.setdefault(str(document), None)
         return list(ordered)
 

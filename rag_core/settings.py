@@ -6,6 +6,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from rag_core.documents import (
+    DEFAULT_MAX_CHUNKS,
+    DEFAULT_MAX_NESTING,
+    DEFAULT_MAX_PDF_OBJECTS,
+    DEFAULT_MAX_PDF_PAGES,
+    DEFAULT_MAX_TEXT_CHARS,
+    DEFAULT_PARSE_TIMEOUT_SECONDS,
+    DocumentLimits,
+)
 from rag_core.filters import DEFAULT_MAX_FILTER_KEYS, DEFAULT_MAX_FILTER_VALUES
 
 RetrievalMode = Literal["hybrid", "dense", "lexical"]
@@ -87,12 +96,40 @@ class RagSettings:
     conversation_max_sessions: int = 10_000
 
     max_document_bytes: int = 10 * 1024 * 1024
+    #: What one document may expand to (see rag_core.documents.DocumentLimits).
+    max_document_text_chars: int = DEFAULT_MAX_TEXT_CHARS
+    max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES
+    max_pdf_objects: int = DEFAULT_MAX_PDF_OBJECTS
+    max_document_nesting: int = DEFAULT_MAX_NESTING
+    #: Chunks one document may make: embedding costs per chunk.
+    max_document_chunks: int = DEFAULT_MAX_CHUNKS
+    #: Documents are parsed in `parse_workers` processes; a parse still running after
+    #: `parse_timeout_seconds` is stopped and its document rejected.
+    parse_timeout_seconds: float = DEFAULT_PARSE_TIMEOUT_SECONDS
+    parse_workers: int = 2
     #: Threads for model inference and blocking I/O; queries arriving together share a batch.
     executor_workers: int = 4
-    #: How long a replica trusts its lexical index before checking the shared index version.
-    index_version_check_seconds: float = 1.0
+    #: The lexical index server of the storage tier (shared by every replica) and its token;
+    #: None keeps a tantivy index in-process under `data_dir/lexical/<collection>`.
+    lexical_index_url: str | None = None
+    lexical_index_token: str | None = None
+
+    @property
+    def document_limits(self) -> DocumentLimits:
+        """The per-document limits these settings set."""
+        return DocumentLimits(
+            max_text_chars=self.max_document_text_chars,
+            max_pdf_pages=self.max_pdf_pages,
+            max_pdf_objects=self.max_pdf_objects,
+            max_nesting=self.max_document_nesting,
+        )
 
     @property
     def chroma_path(self) -> Path:
         """Directory of the embedded Chroma database."""
         return self.data_dir / "chroma"
+
+    @property
+    def lexical_path(self) -> Path:
+        """Directory of the in-process lexical index of this collection."""
+        return self.data_dir / "lexical" / self.collection_name

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rag_core.answers import QueryResult, Source, StreamEvent
-from rag_core.chunking import ChunkingOptions, chunk_documents, embed_text
+from rag_core.chunking import ChunkingOptions, chunk_documents, embed_text, within_chunk_limit
 from rag_core.confidence import answer_confidence
 from rag_core.conversation import (
     ConversationMemory,
@@ -41,7 +41,7 @@ from rag_core.embeddings import (
     QueryEncoder,
     make_local_embedder,
 )
-from rag_core.errors import InvalidQuery, LLMUnavailable, RagError
+from rag_core.errors import InvalidQuery, LexicalIndexUnavailable, LLMUnavailable, RagError
 from rag_core.extractive import NO_ANSWER, extractive_answer
 from rag_core.filters import validate_filters
 from rag_core.generation import (
@@ -52,10 +52,12 @@ from rag_core.generation import (
 )
 from rag_core.grounding import grounding_score
 from rag_core.guardrails import Guardrails
-from rag_core.lexical_index import LexicalIndex, LexicalResult
-from rag_core.loading import load_document
+from rag_core.lexical_client import RemoteLexicalIndex
+from rag_core.lexical_index import LexicalResult, LexicalStore
+from rag_core.parse_worker import ParsePool
 from rag_core.retrieval import RetrievedChunk, Retriever
 from rag_core.settings import RETRIEVAL_MODES, RagSettings
+from rag_core.tantivy_lexical_index import TantivyLexicalIndex
 from rag_core.vector_store import ChromaStore, DenseHit, StoredChunk
 
 __all__ = [
@@ -80,6 +82,11 @@ _T = TypeVar("_T")
 #: Named in `guardrails_triggered` when the language model failed and the answer (or the
 #: condensed question) was made without it.
 LLM_FALLBACK = "llm_fallback"
+#: Named in `guardrails_triggered` when the lexical index could not be reached and a hybrid
+#: query was answered from dense retrieval alone.
+LEXICAL_UNAVAILABLE = "lexical_unavailable"
+#: Names of degraded answers: made without a part that is down, so never worth caching.
+DEGRADED = frozenset({LLM_FALLBACK, LEXICAL_UNAVAILABLE})
 logger = logging.getLogger(__name__)
 
 
@@ -108,7 +115,7 @@ class RAGSystem:
         self._executor: ThreadPoolExecutor | None = None
         self._embedder: Embedder | None = embedder
         self._store = ChromaStore(settings)
-        self._lexical: LexicalIndex | None = None
+        self._lexical: LexicalStore | None = None
         self._retriever: Retriever | None = None
         self._encoder: QueryEncoder | None = None
         self._generator: Generator = ExtractiveGenerator()
@@ -120,8 +127,8 @@ class RAGSystem:
             confidence_floor=settings.confidence_floor,
         )
         self._chunking = ChunkingOptions(settings.chunk_size, settings.chunk_overlap)
+        self._parser = ParsePool(settings.parse_workers, settings.parse_timeout_seconds)
         self._index_version = ""
-        self._version_checked_at = 0.0
         self._started = False
 
     # ----------------------------------------------------------------- lifecycle
@@ -165,14 +172,16 @@ class RAGSystem:
         if isinstance(self._embedder, LocalEmbedder):
             self._embedder.warm_up()
         self._store.open()
-        self._lexical = LexicalIndex()
+        self._lexical = open_lexical_index(self.settings)
         self._retriever = Retriever(
             self._store,
             self._lexical,
             self.settings.candidates,
             self.settings.fusion_dense_weight,
         )
-        self._rebuild_lexical()
+        self._index_version = self._store.index_version()
+        if isinstance(self._lexical, TantivyLexicalIndex):
+            self._repair_local_lexical(self._lexical)
 
     async def aclose(self) -> None:
         """Release clients and threads; the system can be started again afterwards."""
@@ -180,10 +189,14 @@ class RAGSystem:
             await self._memory.aclose()
         await self._generator.aclose()
         self._generator = ExtractiveGenerator()
+        if self._lexical is not None:
+            self._lexical.close()
+            self._lexical = None
         self._store.close()
         if self._executor is not None:
             self._executor.shutdown(wait=True)
         self._executor = None
+        self._parser.close()
         self._started = False
 
     async def _run(self, function: Any, *args: Any) -> Any:
@@ -194,8 +207,8 @@ class RAGSystem:
 
     @property
     def index_version(self) -> str:
-        """Changes on every ingest or delete, on any replica sharing the Chroma server, as
-        this replica last saw it (after its own writes and lexical searches)."""
+        """Changes on every ingest or delete, as this replica last saw it (at start and after
+        its own writes); `acurrent_index_version` reads the shared one."""
         return self._index_version
 
     async def acurrent_index_version(self) -> str:
@@ -203,15 +216,12 @@ class RAGSystem:
         replica writes (the answer cache's keys).
 
         With a shared Chroma server it is one read of the collection's metadata (raises
-        VectorStoreUnavailable when Chroma cannot be reached); a version this replica has not
-        seen yet also makes its next lexical search reload the index at once. Embedded Chroma
-        belongs to this process alone, so the version it keeps is current.
+        VectorStoreUnavailable when Chroma cannot be reached). Embedded Chroma belongs to this
+        process alone, so the version it keeps is current.
         """
         if not self.settings.chroma_host:
             return self._index_version
         version: str = await self._run(self._store.index_version)
-        if version != self._index_version:
-            self._version_checked_at = 0.0
         return version
 
     @property
@@ -233,37 +243,29 @@ class RAGSystem:
     def embedding_dimension(self) -> int:
         return _started(self._embedder).dimension
 
-    def _rebuild_lexical(self) -> None:
-        """Reload the lexical index from every chunk stored in Chroma."""
-        assert self._lexical is not None
-        version = self._store.index_version()  # read first: a write during the scan shows later
-        self._lexical.replace_all(
+    def _repair_local_lexical(self, lexical: TantivyLexicalIndex) -> None:
+        """Refill an in-process lexical index that does not hold what the store holds.
+
+        Only for the index under this process's data directory: a first start on data
+        written before the index existed, or a crash between the two writes of an ingestion.
+        The index server of a cluster deployment is never refilled from an API pod.
+        """
+        stored = self._store.count()
+        if len(lexical) == stored:
+            return
+        logger.warning(
+            "The lexical index holds %d chunks and the vector store %d; rebuilding it from "
+            "the vector store.",
+            len(lexical),
+            stored,
+        )
+        lexical.replace_all(
             (chunk.id, indexed_text(chunk), chunk.metadata) for chunk in self._store.iter_chunks()
         )
-        self._lexical.build()
-        self._index_version = version
-        self._version_checked_at = time.monotonic()
 
-    def _sync_lexical(self) -> None:
-        """With a shared Chroma server, pick up other replicas' writes (checked every second)."""
-        if not self.settings.chroma_host:
-            return  # embedded Chroma belongs to this process alone
-        now = time.monotonic()
-        if now - self._version_checked_at < self.settings.index_version_check_seconds:
-            return
-        self._version_checked_at = now
-        if self._store.index_version() != self._index_version:
-            self._rebuild_lexical()
-
-    def _after_write(self, version_before: str) -> None:
-        """Publish a new index version; rebuild if another replica wrote since we last looked."""
-        assert self._lexical is not None
-        seen = self._store.index_version() if self.settings.chroma_host else version_before
+    def _after_write(self) -> None:
+        """Publish a new index version, so every replica's answer cache sees the change."""
         self._index_version = self._store.bump_index_version()
-        if seen != version_before:
-            self._rebuild_lexical()
-        else:
-            self._lexical.build()
 
     # ---------------------------------------------------------------- ingestion
 
@@ -278,7 +280,10 @@ class RAGSystem:
         results: list[IngestResult | None] = []
         loaded: list[tuple[int, LoadedDocument]] = []
         for index, document in enumerate(documents):
-            for outcome in load_document(document, index, self.settings.max_document_bytes):
+            # In a worker process stopped at a deadline: no document holds a core for long.
+            for outcome in self._parser.load(
+                document, index, self.settings.max_document_bytes, self.settings.document_limits
+            ):
                 if isinstance(outcome, LoadedDocument):
                     loaded.append((len(results), outcome))
                     results.append(None)
@@ -298,15 +303,20 @@ class RAGSystem:
         chunked = chunk_documents(
             [doc for _, doc in unique], self._embedder.tokenizer, self._chunking
         )
+        unique, chunked, too_long = within_chunk_limit(
+            unique, chunked, self.settings.max_document_chunks
+        )
         chunks = [chunk for doc_chunks in chunked for chunk in doc_chunks]
-        version_before = self._index_version
         self._write_chunks(chunks)
         self._delete_stale([(doc.id, len(c)) for (_, doc), c in zip(unique, chunked, strict=True)])
         if chunks:
-            self._after_write(version_before)
+            self._after_write()
         counts = {doc.id: len(c) for (_, doc), c in zip(unique, chunked, strict=True)}
         for slot, doc in loaded:
-            results[slot] = IngestResult(doc.id, doc.source, True, counts[doc.id], None)
+            if doc.id in too_long:
+                results[slot] = IngestResult(doc.id, doc.source, False, 0, str(too_long[doc.id]))
+            else:
+                results[slot] = IngestResult(doc.id, doc.source, True, counts[doc.id], None)
         return [r for r in results if r is not None]
 
     def _write_chunks(self, chunks: list[Chunk]) -> None:
@@ -326,7 +336,7 @@ class RAGSystem:
                 pending.result()
 
     def _write_group(
-        self, lexical: LexicalIndex, group: list[Chunk], vectors: npt.NDArray[np.float32]
+        self, lexical: LexicalStore, group: list[Chunk], vectors: npt.NDArray[np.float32]
     ) -> None:
         self._store.upsert(group, vectors)
         lexical.upsert((c.id, c.embed_text, c.metadata) for c in group)
@@ -366,11 +376,10 @@ class RAGSystem:
 
         def delete() -> bool:
             assert self._lexical is not None
-            version_before = self._index_version
             found = self._store.delete_document(document_id)
             if found:
                 self._lexical.delete_document(document_id)
-                self._after_write(version_before)
+                self._after_write()
             return found
 
         deleted: bool = await self._run(delete)
@@ -395,10 +404,11 @@ class RAGSystem:
     async def astats(self) -> dict[str, Any]:
         """Counts and configuration worth showing an operator."""
 
-        def counts() -> tuple[int, int]:
-            return self._store.document_count(), self._store.count()
+        def counts() -> tuple[int, int, str]:
+            store = self._store
+            return store.document_count(), store.count(), store.index_version()
 
-        documents, chunks = await self._run(counts)
+        documents, chunks, version = await self._run(counts)
         return {
             "documents": documents,
             "chunks": chunks,
@@ -408,7 +418,8 @@ class RAGSystem:
             "model": self.settings.embeddings_model,
             "dimension": self.embedding_dimension,
             "llm_provider": self.settings.llm_provider,
-            "index_version": self._index_version,
+            "index_version": version,
+            "lexical_index": "server" if self.settings.lexical_index_url else "in-process",
         }
 
     # ------------------------------------------------------------------- queries
@@ -472,7 +483,11 @@ class RAGSystem:
             return []
         return self._guardrails.check_input(query).triggered
 
-    async def _retrieve(self, prepared: _Prepared, timings: dict[str, float]) -> list[Source]:
+    async def _retrieve(
+        self, prepared: _Prepared, timings: dict[str, float]
+    ) -> tuple[list[Source], list[str]]:
+        """The sources of a prepared query, and the degradations on the way (a hybrid query
+        whose lexical side is down is answered from the dense side, flagged)."""
         encoder, retriever = _started(self._encoder), _started(self._retriever)
         mode, query, filters = prepared.mode, prepared.standalone, prepared.filters
         # Dense mode needs only the final chunks; fusion needs a candidate list of each side.
@@ -499,7 +514,17 @@ class RAGSystem:
                 # the same way (Chroma down), must not also surface as an unretrieved exception.
                 lexical_task.add_done_callback(_consume_outcome)
             raise
-        lexical = await lexical_task if lexical_task is not None else LexicalResult([])
+        degraded: list[str] = []
+        lexical = LexicalResult([])
+        if lexical_task is not None:
+            try:
+                lexical = await lexical_task
+            except LexicalIndexUnavailable as error:
+                if mode == "lexical":
+                    raise
+                logger.warning("Answering from dense retrieval alone: %s", error)
+                degraded.append(LEXICAL_UNAVAILABLE)
+                mode = "dense"
         ranking = retriever.rank(mode, dense_hits, lexical)
         chunks: list[RetrievedChunk] = await self._run(
             retriever.materialise,
@@ -510,9 +535,10 @@ class RAGSystem:
             prepared.threshold,
         )
         timings["retrieve"] = time.perf_counter() - started - timings["embed"]
-        return [
+        sources = [
             Source(c.text, round(c.similarity, 4), _public_metadata(c.metadata)) for c in chunks
         ]
+        return sources, degraded
 
     async def asearch(
         self,
@@ -526,13 +552,13 @@ class RAGSystem:
         """Retrieval only (no guardrails, memory or generation): sources and stage timings."""
         timings = {"embed": 0.0, "retrieve": 0.0}
         prepared, _ = await self._prepare(query, max_results, threshold, mode, filters, False, None)
-        return await self._retrieve(prepared, timings), timings
+        sources, _ = await self._retrieve(prepared, timings)
+        return sources, timings
 
     def _lexical_search(
         self, query: str, filters: Mapping[str, Any] | None, k: int
     ) -> LexicalResult:
         assert self._retriever is not None
-        self._sync_lexical()
         return self._retriever.lexical(query, filters, k)
 
     def _fall_back(self, error: LLMUnavailable, query: str, sources: list[Source]) -> str:
@@ -583,9 +609,9 @@ class RAGSystem:
         if prepared.triggered:
             timings["total"] = time.perf_counter() - started
             return QueryResult(BLOCKED_ANSWER, [], 0.0, prepared.triggered, timings, True, query)
-        sources = await self._retrieve(prepared, timings)
+        sources, degraded = await self._retrieve(prepared, timings)
         generate_started = time.perf_counter()
-        notes = list(prepared.notes)
+        notes = [*prepared.notes, *degraded]
         answer = ""
         if sources:
             try:
@@ -640,7 +666,7 @@ class RAGSystem:
                 },
             )
             return
-        sources = await self._retrieve(prepared, timings)
+        sources, degraded = await self._retrieve(prepared, timings)
         yield StreamEvent(
             "sources",
             {
@@ -650,7 +676,7 @@ class RAGSystem:
         )
         generate_started = time.perf_counter()
         parts: list[str] = []
-        notes = list(prepared.notes)
+        notes = [*prepared.notes, *degraded]
         if sources:
             try:
                 async for token in self._generator.astream(prepared.standalone, sources):
@@ -687,6 +713,21 @@ class RAGSystem:
 def _merged(first: list[str], then: list[str]) -> list[str]:
     """Both lists in order, each name once."""
     return list(dict.fromkeys([*first, *then]))
+
+
+def open_lexical_index(settings: RagSettings) -> LexicalStore:
+    """The deployment's lexical index: the index server when `lexical_index_url` names one,
+    else a tantivy index of this collection under the data directory (blocking)."""
+    if settings.lexical_index_url:
+        return RemoteLexicalIndex(
+            settings.lexical_index_url, settings.lexical_index_token, settings.collection_name
+        )
+    if settings.chroma_host:
+        logger.warning(
+            "The lexical index is this process's own, beside a shared Chroma server: other "
+            "replicas' writes will not reach it. Set LEXICAL_INDEX_URL to share one index."
+        )
+    return TantivyLexicalIndex(settings.lexical_path)
 
 
 def make_embedder(settings: RagSettings) -> Embedder:

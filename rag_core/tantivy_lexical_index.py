@@ -28,6 +28,7 @@ from typing import Any
 
 import tantivy
 
+from rag_core.errors import RagError
 from rag_core.lexical_index import Analyzer, LexicalHit, LexicalResult
 
 _CHUNK_ID = "chunk_id"
@@ -36,7 +37,7 @@ _POSITION = "position"
 _BODY = "body"
 _META = "meta"
 #: Memory the writer may buffer before it writes a segment (tantivy's minimum is 15 MB).
-WRITER_HEAP_BYTES = 64 * 1024 * 1024
+WRITER_HEAP_BYTES = 32 * 1024 * 1024
 #: The writer indexes with one thread: API pods and the index server have few cores, and
 #: the writer's threads would compete with queries for them.
 WRITER_THREADS = 1
@@ -87,7 +88,17 @@ class TantivyLexicalIndex:
             directory.mkdir(parents=True, exist_ok=True)
             self._index = tantivy.Index(self._schema, path=str(directory), reuse=True)
         self._index.config_reader(reload_policy="Manual")
-        self._writer = self._index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=WRITER_THREADS)
+        try:
+            self._writer = self._index.writer(
+                heap_size=WRITER_HEAP_BYTES, num_threads=WRITER_THREADS
+            )
+        except ValueError as error:
+            if "LockBusy" not in str(error):
+                raise
+            raise RagError(
+                f"The lexical index under {directory} is open in another process (a running "
+                "`ragkube serve` on the same data directory?); stop it or use another DATA_DIR."
+            ) from None
         # Writes are serialised (one tantivy writer); queries never take this lock.
         self._write_lock = threading.Lock()
 

@@ -13,17 +13,22 @@ INDEX_PORT: Final = 8100
 #: Liveness: the process answers. Readiness: the index is open and answers a search.
 INDEX_LIVENESS_PATH: Final = "/health"
 INDEX_READINESS_PATH: Final = "/ready"
+#: Every index route is under one collection (the RagDeployment's Chroma collection name), so
+#: one server can hold several deployments' or tests' indexes side by side.
+COLLECTION_PREFIX: Final = "/v1/collections/{collection}"
 #: POST {"chunks": [{"id", "text", "metadata"}]} -> {"upserted": n}
-CHUNKS_PATH: Final = "/v1/chunks"
+CHUNKS_PATH: Final = COLLECTION_PREFIX + "/chunks"
 #: POST {"document_id", "from_position"} -> {"deleted": true}
-DELETE_PATH: Final = "/v1/documents/delete"
+DELETE_PATH: Final = COLLECTION_PREFIX + "/documents/delete"
 #: POST {"query", "k", "filters"}
 #:   -> {"hits": [{"id", "score"}], "keyword_query", "all_terms_matches"}
-SEARCH_PATH: Final = "/v1/search"
-#: GET {document_id} -> {"chunk_ids": [...]} (what the consistency check compares)
-DOCUMENT_CHUNKS_PATH: Final = "/v1/documents/{document_id}/chunk-ids"
+SEARCH_PATH: Final = COLLECTION_PREFIX + "/search"
+#: GET -> {"chunk_ids": [...]} (what the consistency check compares)
+DOCUMENT_CHUNKS_PATH: Final = COLLECTION_PREFIX + "/documents/{document_id}/chunk-ids"
 #: GET -> {"chunks": n}
-STATS_PATH: Final = "/v1/stats"
+STATS_PATH: Final = COLLECTION_PREFIX + "/stats"
+#: A collection name the server accepts (also its directory name on the volume).
+COLLECTION_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
 #: The index server's settings (environment variables of its container).
 INDEX_DATA_DIR_ENV: Final = "INDEX_DATA_DIR"

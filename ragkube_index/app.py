@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -58,6 +63,67 @@ class SearchBody(_Strict):
     query: str = Field(max_length=100_000)
     k: int = Field(ge=1, le=index_server.MAX_SEARCH_RESULTS)
     filters: dict[str, Any] | None = None
+
+
+@dataclass
+class _Slot:
+    index: TantivyLexicalIndex
+    users: int = 0
+
+
+class Indexes:
+    """The open indexes of the server, one per collection, opened on first use.
+
+    At most INDEX_MAX_COLLECTIONS stay open (each holds a writer and its threads); opening
+    another closes the least recently used one that no request is using.
+    """
+
+    def __init__(self, settings: IndexSettings) -> None:
+        self._settings = settings
+        self._open: OrderedDict[str, _Slot] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def acquire(self, collection: str) -> _Slot:
+        """The slot of `collection`, held until `release` (blocking: may open an index)."""
+        if not _COLLECTION.fullmatch(collection):
+            raise _Refused(404, "not_found", "There is no such collection.")
+        with self._lock:
+            slot = self._open.get(collection)
+            if slot is None:
+                self._close_idle(keep=self._settings.index_max_collections - 1)
+                if len(self._open) >= self._settings.index_max_collections:
+                    raise _Refused(
+                        503,
+                        "busy",
+                        "Every open collection is in use (INDEX_MAX_COLLECTIONS); retry shortly.",
+                    )
+                slot = _Slot(TantivyLexicalIndex(self._settings.index_data_dir / collection))
+                self._open[collection] = slot
+            self._open.move_to_end(collection)
+            slot.users += 1
+            return slot
+
+    def release(self, slot: _Slot) -> None:
+        """Let the slot's index be closed again when collections must make room."""
+        with self._lock:
+            slot.users -= 1
+
+    def _close_idle(self, keep: int) -> None:
+        for name in list(self._open):
+            if len(self._open) <= keep:
+                return
+            if self._open[name].users == 0:
+                self._open.pop(name).index.close()
+
+    def close(self) -> None:
+        """Finish merges and release every writer."""
+        with self._lock:
+            for slot in self._open.values():
+                slot.index.close()
+            self._open.clear()
+
+
+_COLLECTION = re.compile(index_server.COLLECTION_PATTERN)
 
 
 class _Refused(Exception):
@@ -103,20 +169,17 @@ async def _body(request: Request, model: type[Model]) -> Model:
         raise _Refused(422, "validation_error", "The request body is not valid.", where) from None
 
 
-def create_app(settings: IndexSettings, index: TantivyLexicalIndex | None = None) -> Starlette:
-    """The index server's app over `index` (opened under INDEX_DATA_DIR when not given)."""
-    token = (
-        settings.index_auth_token.get_secret_value().encode() if settings.index_auth_token else None
-    )
-    opened: list[TantivyLexicalIndex] = [index] if index is not None else []
+def create_app(settings: IndexSettings) -> Starlette:
+    """The index server's app over the collections under INDEX_DATA_DIR."""
+    secret = settings.index_auth_token
+    token = secret.get_secret_value().encode() if secret is not None else None
+    indexes = Indexes(settings)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        if not opened:
-            opened.append(await run_in_threadpool(TantivyLexicalIndex, settings.index_data_dir))
+        settings.index_data_dir.mkdir(parents=True, exist_ok=True)
         yield
-        if index is None:
-            await run_in_threadpool(opened[0].close)
+        await run_in_threadpool(indexes.close)
 
     def authorised(request: Request) -> None:
         if token is None:
@@ -129,7 +192,11 @@ def create_app(settings: IndexSettings, index: TantivyLexicalIndex | None = None
         async def endpoint(request: Request) -> Response:
             try:
                 authorised(request)
-                result = await handler(request, opened[0])
+                slot = await run_in_threadpool(indexes.acquire, request.path_params["collection"])
+                try:
+                    result = await handler(request, slot.index)
+                finally:
+                    indexes.release(slot)
             except _Refused as refused:
                 return _refusal(request, refused)
             return JSONResponse(result)
@@ -139,11 +206,7 @@ def create_app(settings: IndexSettings, index: TantivyLexicalIndex | None = None
     async def upsert(request: Request, lexical: TantivyLexicalIndex) -> dict[str, Any]:
         body = await _body(request, UpsertBody)
         for number, chunk in enumerate(body.chunks):
-            bad = [
-                key
-                for key, value in chunk.metadata.items()
-                if not is_storable_metadata_value(value)
-            ]
+            bad = [k for k, v in chunk.metadata.items() if not is_storable_metadata_value(v)]
             if bad:
                 raise _Refused(
                     422,
@@ -183,9 +246,9 @@ def create_app(settings: IndexSettings, index: TantivyLexicalIndex | None = None
         return JSONResponse({"status": "ok"})
 
     async def ready(_: Request) -> Response:
-        if not opened:
-            return JSONResponse({"status": "starting"}, status_code=503)
-        await run_in_threadpool(opened[0].search, "ready", 1)
+        writable = await run_in_threadpool(_writable, settings)
+        if not writable:
+            return JSONResponse({"status": "data directory not writable"}, status_code=503)
         return JSONResponse({"status": "ready"})
 
     return Starlette(
@@ -199,4 +262,18 @@ def create_app(settings: IndexSettings, index: TantivyLexicalIndex | None = None
             Route(index_server.STATS_PATH, guarded(stats), methods=["GET"]),
         ],
         lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error},
     )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods, in the same error body as everything else."""
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+    return _refusal(request, _Refused(exc.status_code, code, "There is no such route."))
+
+
+def _writable(settings: IndexSettings) -> bool:
+    import os
+
+    return settings.index_data_dir.is_dir() and os.access(settings.index_data_dir, os.W_OK)

@@ -24,6 +24,8 @@ class IndexSettings(BaseSettings):
     index_auth_token: SecretStr | None = None
     index_host: str = "127.0.0.1"
     index_port: int = Field(default=index_server.INDEX_PORT, ge=1, le=65535)
+    #: Collections one server keeps open (each holds a writer and its buffer).
+    index_max_collections: int = Field(default=64, ge=1, le=4096)
 
     @model_validator(mode="after")
     def _token_in_production(self) -> IndexSettings:

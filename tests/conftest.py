@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import services
-from tests.support.services import ChromaServer, RedisServer
+from tests.support.services import ChromaServer, IndexServer, RedisServer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -45,6 +45,16 @@ def chroma_server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 def chroma_server(chroma_server_process: ChromaServer) -> ChromaServer:
     """The session's Chroma server (``.host``, ``.port``, ``.url``)."""
     return chroma_server_process
+
+
+@pytest.fixture(scope="session")
+def index_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    """A real lexical index server (`python -m ragkube_index`) with a generated token; tests
+    keep apart by collection name, as they do on the Chroma server."""
+    import secrets
+
+    with services.index_server(tmp_path_factory.mktemp("index"), secrets.token_urlsafe(32)) as s:
+        yield s
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from rag_core import RAGSystem
 from rag_core.answers import QueryResult
 from rag_core.errors import RagError
 from rag_core.filters import validate_filters
+from rag_core.system import DEGRADED
 
 router = APIRouter(tags=["query"])
 
@@ -111,9 +112,9 @@ async def answer(
             raise
         services.metrics.observe_query(result.confidence, result.timings)
         payload = result_payload(result)
-        # A fallback answer stands in for a failing LLM; keep it out of the cache so the
-        # model's own answer comes back as soon as the provider recovers.
-        if key is not None and "llm_fallback" not in result.guardrails_triggered:
+        # A degraded answer stands in for a failing LLM or lexical index; keep it out of the
+        # cache so the full answer comes back as soon as the failing part recovers.
+        if key is not None and DEGRADED.isdisjoint(result.guardrails_triggered):
             await services.cache.put(key, payload)
     await services.webhooks.publish(
         "query.completed",

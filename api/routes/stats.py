@@ -22,7 +22,7 @@ async def stats(rag: RagDep, services: ServicesDep, _caller: CurrentPrincipal) -
     return StatsResponse(
         documents=documents,
         chunks=int(rag_stats.get("chunks", 0)),
-        index_version=rag.index_version,
+        index_version=str(rag_stats.get("index_version", "")),
         uptime_seconds=round(time.time() - services.started_at, 3),
         rag=rag_stats,
     )

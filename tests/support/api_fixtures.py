@@ -67,9 +67,13 @@ def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def settings_for(
-    tmp_path: Path, users_file: Path, chroma_server: Any, redis_url: str
+    tmp_path: Path, users_file: Path, chroma_server: Any, index_server: Any, redis_url: str
 ) -> Callable[..., Settings]:
-    """Settings of a test app: its own collection and Redis prefix, overridable per test."""
+    """Settings of a test app: its own collection and Redis prefix, overridable per test.
+
+    The storage tier is laid out as in a cluster: a Chroma server and a lexical index server
+    shared by every app, each test in its own collection.
+    """
     collection = f"t{uuid.uuid4().hex[:12]}"
     prefix = f"test:{uuid.uuid4().hex[:12]}"
 
@@ -80,6 +84,8 @@ def settings_for(
             "chroma_host": chroma_server.host,
             "chroma_port": chroma_server.port,
             "chroma_collection_name": collection,
+            "lexical_index_url": index_server.url,
+            "lexical_index_token": index_server.token,
             "jwt_secret_key": JWT_SECRET,
             "users_file": users_file,
             "redis_url": redis_url,

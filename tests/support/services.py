@@ -221,7 +221,7 @@ class IndexServer:
         self.process = _spawn_index(self.port, self.directory, self.token).process
 
 
-def _spawn_index(port: int, directory: Path, token: str) -> IndexServer:
+def _spawn_index(port: int, directory: Path, token: str, max_collections: int = 64) -> IndexServer:
     log = directory / "index.log"
     env = {
         "PATH": "/usr/bin:/bin",
@@ -229,6 +229,7 @@ def _spawn_index(port: int, directory: Path, token: str) -> IndexServer:
         "INDEX_HOST": "127.0.0.1",
         "INDEX_PORT": str(port),
         "INDEX_AUTH_TOKEN": token,
+        "INDEX_MAX_COLLECTIONS": str(max_collections),
     }
     with open(log, "ab") as out:
         proc = subprocess.Popen(
@@ -251,9 +252,9 @@ def _spawn_index(port: int, directory: Path, token: str) -> IndexServer:
 
 
 @contextlib.contextmanager
-def index_server(directory: Path, token: str) -> Iterator[IndexServer]:
+def index_server(directory: Path, token: str, max_collections: int = 64) -> Iterator[IndexServer]:
     """A real lexical index server on a free loopback port with its index in ``directory``."""
-    server = _spawn_index(free_port(), directory, token)
+    server = _spawn_index(free_port(), directory, token, max_collections)
     try:
         yield server
     finally:

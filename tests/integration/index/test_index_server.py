@@ -16,6 +16,7 @@ from ragkube_contract import index_server as contract
 from tests.support.services import IndexServer, index_server
 
 TOKEN = secrets.token_urlsafe(32)
+COLLECTION = "ragkube"
 
 
 def chunk(cid: str, text: str, **metadata: object) -> tuple[str, str, dict[str, object]]:
@@ -30,8 +31,8 @@ def server(tmp_path: Path) -> Iterator[IndexServer]:
 
 
 def test_a_write_through_one_replica_is_found_by_another_at_once(server: IndexServer) -> None:
-    replica_a = RemoteLexicalIndex(server.url, TOKEN)
-    replica_b = RemoteLexicalIndex(server.url, TOKEN)
+    replica_a = RemoteLexicalIndex(server.url, TOKEN, COLLECTION)
+    replica_b = RemoteLexicalIndex(server.url, TOKEN, COLLECTION)
 
     replica_a.upsert([chunk("a::0", "Pods are scheduled onto nodes", team="ops")])
 
@@ -40,7 +41,7 @@ def test_a_write_through_one_replica_is_found_by_another_at_once(server: IndexSe
 
 
 def test_filters_and_deletes_act_inside_the_server(server: IndexServer) -> None:
-    index = RemoteLexicalIndex(server.url, TOKEN)
+    index = RemoteLexicalIndex(server.url, TOKEN, COLLECTION)
     index.upsert(
         [
             chunk("a::0", "replica scaling guide", team="ops"),
@@ -57,7 +58,7 @@ def test_filters_and_deletes_act_inside_the_server(server: IndexServer) -> None:
 
 
 def test_the_index_survives_a_killed_server(server: IndexServer) -> None:
-    index = RemoteLexicalIndex(server.url, TOKEN)
+    index = RemoteLexicalIndex(server.url, TOKEN, COLLECTION)
     index.upsert([chunk("a::0", "durable words on disk")])
 
     server.kill()
@@ -77,7 +78,9 @@ def test_requests_without_the_token_are_refused(
     server: IndexServer, headers: dict[str, str]
 ) -> None:
     response = httpx.post(
-        f"{server.url}{contract.SEARCH_PATH}", json={"query": "x", "k": 1}, headers=headers
+        f"{server.url}{contract.SEARCH_PATH.format(collection=COLLECTION)}",
+        json={"query": "x", "k": 1},
+        headers=headers,
     )
 
     assert response.status_code == 401
@@ -99,7 +102,7 @@ def test_malformed_searches_are_refused_in_the_error_envelope(
     server: IndexServer, body: bytes, status: int, error: str
 ) -> None:
     response = httpx.post(
-        f"{server.url}{contract.SEARCH_PATH}",
+        f"{server.url}{contract.SEARCH_PATH.format(collection=COLLECTION)}",
         content=body,
         headers={"authorization": f"Bearer {TOKEN}", "content-type": "application/json"},
     )
@@ -112,12 +115,12 @@ def test_malformed_searches_are_refused_in_the_error_envelope(
 def test_oversized_writes_are_refused_before_they_are_read(server: IndexServer) -> None:
     headers = {"authorization": f"Bearer {TOKEN}", "content-type": "application/json"}
     too_large = httpx.post(
-        f"{server.url}{contract.CHUNKS_PATH}",
+        f"{server.url}{contract.CHUNKS_PATH.format(collection=COLLECTION)}",
         content=b" " * (contract.MAX_BODY_BYTES + 1),
         headers=headers,
     )
     too_many = httpx.post(
-        f"{server.url}{contract.CHUNKS_PATH}",
+        f"{server.url}{contract.CHUNKS_PATH.format(collection=COLLECTION)}",
         json={
             "chunks": [
                 {"id": f"c{i}", "text": "t", "metadata": {}}
@@ -127,7 +130,7 @@ def test_oversized_writes_are_refused_before_they_are_read(server: IndexServer) 
         headers=headers,
     )
     bad_metadata = httpx.post(
-        f"{server.url}{contract.CHUNKS_PATH}",
+        f"{server.url}{contract.CHUNKS_PATH.format(collection=COLLECTION)}",
         json={"chunks": [{"id": "c", "text": "t", "metadata": {"nested": {"a": 1}}}]},
         headers=headers,
     )
@@ -135,11 +138,43 @@ def test_oversized_writes_are_refused_before_they_are_read(server: IndexServer) 
     assert too_large.status_code == 413
     assert too_many.status_code == 422
     assert bad_metadata.status_code == 422
-    assert len(RemoteLexicalIndex(server.url, TOKEN)) == 0
+    assert len(RemoteLexicalIndex(server.url, TOKEN, COLLECTION)) == 0
 
 
 def test_a_client_of_a_server_that_is_not_there_says_it_is_unavailable(tmp_path: Path) -> None:
     with index_server(tmp_path, TOKEN) as running:
         url = running.url
     with pytest.raises(LexicalIndexUnavailable):
-        RemoteLexicalIndex(url, TOKEN).search("anything", 5)
+        RemoteLexicalIndex(url, TOKEN, COLLECTION).search("anything", 5)
+
+
+def test_collections_are_kept_apart_and_names_cannot_leave_the_volume(
+    server: IndexServer, tmp_path: Path
+) -> None:
+    first = RemoteLexicalIndex(server.url, TOKEN, "first")
+    second = RemoteLexicalIndex(server.url, TOKEN, "second")
+    first.upsert([chunk("a::0", "words only the first collection holds")])
+
+    escaped = httpx.get(
+        f"{server.url}/v1/collections/..%2F..%2Fetc/stats",
+        headers={"authorization": f"Bearer {TOKEN}"},
+    )
+
+    assert second.search("collection", 5).hits == []
+    assert [h.id for h in first.search("collection", 5).hits] == ["a::0"]
+    assert escaped.status_code == 404
+    assert escaped.json()["error"] == "not_found"
+    assert not (tmp_path.parent / "etc").exists()
+
+
+def test_collections_beyond_the_open_limit_close_the_least_recently_used(tmp_path: Path) -> None:
+    with index_server(tmp_path, TOKEN, max_collections=2) as running:
+        indexes = [RemoteLexicalIndex(running.url, TOKEN, f"c{i}") for i in range(4)]
+        for number, index in enumerate(indexes):
+            index.upsert([chunk(f"d{number}::0", f"collection number{number} words")])
+
+        found = [
+            [h.id for h in index.search(f"number{i}", 5).hits] for i, index in enumerate(indexes)
+        ]
+
+    assert found == [["d0::0"], ["d1::0"], ["d2::0"], ["d3::0"]]

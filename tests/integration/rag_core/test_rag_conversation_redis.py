@@ -12,7 +12,7 @@ import pytest
 from rag_core import RagSettings, RAGSystem
 from rag_core.conversation import InProcessMemory, RedisMemory
 from rag_core.samples import sample_documents
-from tests.support.services import redis_server
+from tests.support.services import ChromaServer, IndexServer, redis_server
 
 
 async def test_redis_memory_keeps_the_last_turns_in_order(redis_url: str) -> None:
@@ -39,9 +39,18 @@ async def test_in_process_memory_forgets_after_its_ttl_and_evicts_the_oldest() -
 
 
 async def test_a_follow_up_on_another_replica_uses_the_shared_history(
-    tmp_path: Path, redis_url: str
+    tmp_path: Path, redis_url: str, chroma_server: ChromaServer, index_server: IndexServer
 ) -> None:
-    settings = RagSettings(data_dir=tmp_path, redis_url=redis_url)
+    # Two replicas as a cluster runs them: one Chroma server and one index server shared.
+    settings = RagSettings(
+        data_dir=tmp_path,
+        redis_url=redis_url,
+        chroma_host=chroma_server.host,
+        chroma_port=chroma_server.port,
+        collection_name=f"t{uuid.uuid4().hex[:12]}",
+        lexical_index_url=index_server.url,
+        lexical_index_token=index_server.token,
+    )
     first, second = RAGSystem(settings), RAGSystem(settings)
     await first.astart()
     await second.astart()

@@ -1,4 +1,5 @@
-"""Several replicas sharing one real Chroma server stay consistent, lexical index included."""
+"""Several replicas sharing one storage tier (a real Chroma server and a real lexical index
+server) stay consistent in every retrieval mode."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from rag_core import DocumentInput, RagSettings, RAGSystem, VectorStoreUnavailable
+from tests.support.services import IndexServer
 from tests.support.services import chroma_server as own_chroma_server
 
 Replica = Callable[[], Any]
@@ -20,7 +22,7 @@ Replica = Callable[[], Any]
 
 @pytest.fixture
 async def replicas(
-    tmp_path: Path, chroma_server: Any
+    tmp_path: Path, chroma_server: Any, index_server: IndexServer
 ) -> AsyncIterator[tuple[RAGSystem, RAGSystem]]:
     collection = f"test-{uuid.uuid4().hex[:12]}"
     settings = RagSettings(
@@ -29,7 +31,8 @@ async def replicas(
         chroma_port=chroma_server.port,
         chroma_auth_token="not-checked-by-chroma-run",
         collection_name=collection,
-        index_version_check_seconds=0.0,
+        lexical_index_url=index_server.url,
+        lexical_index_token=index_server.token,
     )
     async with AsyncExitStack() as stack:
         pair = []
@@ -52,7 +55,7 @@ async def test_a_document_ingested_on_one_replica_is_found_by_the_other_in_every
     for mode in ("dense", "lexical", "hybrid"):
         answer = await reader.aquery("Which component admits batch jobs?", mode=mode)
         assert [s.metadata["document_id"] for s in answer.sources] == ["kueue"], mode
-    assert reader.index_version == writer.index_version
+    assert await reader.acurrent_index_version() == writer.index_version
 
 
 async def test_a_delete_on_one_replica_reaches_the_others_lexical_index(
@@ -100,7 +103,6 @@ async def test_a_query_while_the_server_is_down_fails_once_and_leaves_no_stray_e
                 data_dir=tmp_path,
                 chroma_host=server.host,
                 chroma_port=server.port,
-                index_version_check_seconds=0.0,  # the lexical side reads Chroma too
             )
         )
         await rag.astart()

@@ -7,6 +7,9 @@ import random
 import threading
 from pathlib import Path
 
+import pytest
+
+from rag_core.errors import RagError
 from rag_core.lexical_index import LexicalIndex
 from rag_core.tantivy_lexical_index import TantivyLexicalIndex
 
@@ -95,3 +98,11 @@ def test_a_boolean_filter_does_not_match_the_number_one_but_1_matches_1_0() -> N
         "a::0",
         "c::0",
     }
+
+
+def test_a_second_writer_on_the_same_directory_is_a_clear_error(tmp_path: Path) -> None:
+    first = TantivyLexicalIndex(tmp_path / "lexical")
+
+    with pytest.raises(RagError, match="open in another process"):
+        TantivyLexicalIndex(tmp_path / "lexical")
+    first.close()
