@@ -9,9 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from rag_core.documents import MetadataValue, is_storable_metadata_value, is_valid_unicode
+from rag_core.documents import (
+    DOCUMENT_ID_PATTERN,
+    MAX_DOCUMENT_ID_CHARS,
+    MetadataValue,
+    document_id_problem,
+    is_storable_metadata_value,
+    is_valid_unicode,
+)
 from rag_core.filters import MAX_FIELD_CHARS
 from rag_core.settings import RagSettings
 
@@ -83,11 +90,24 @@ class DocumentIn(BaseModel):
 
     content: str = Field(min_length=1)
     id: str | None = Field(
-        default=None, min_length=1, max_length=200, pattern=r"^[^\s/\x00-\x1f\x7f]+$"
+        default=None,
+        min_length=1,
+        max_length=MAX_DOCUMENT_ID_CHARS,
+        pattern=DOCUMENT_ID_PATTERN,
+        description="At most 200 characters; no '/', whitespace, control or format characters.",
     )
     source: str | None = Field(default=None, max_length=1000)
     content_type: str | None = Field(default=None, max_length=100)
     metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str | None) -> str | None:
+        # The one id rule (rag_core.documents), which ids inside JSON records also follow.
+        problem = None if value is None else document_id_problem(value)
+        if problem is not None:
+            raise ValueError(f"not a valid document id: {problem}")
+        return value
 
     @model_validator(mode="after")
     def _storable(self) -> DocumentIn:

@@ -11,9 +11,10 @@ import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from rag_core.documents import Chunk, LoadedDocument, MetadataValue, chunk_id
+from rag_core.errors import DocumentRejected
 
 #: A Markdown heading line; closing hashes are trimmed in Python, as `(.+?)[ \t#]*$` took
 #: quadratic time on "# a" + "#" * n + "b" (60,000 hashes: 22 s). Every pattern here is linear.
@@ -24,6 +25,9 @@ _BREAKS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\n\s*"), 2),
     (re.compile(r"(?<=[.!?])[\"')\]]*\s+"), 1),
 )
+
+
+_T = TypeVar("_T")
 
 
 class OffsetTokenizer(Protocol):
@@ -137,6 +141,28 @@ def _chunk_one(
             )
         )
     return chunks
+
+
+def within_chunk_limit(
+    documents: Sequence[_T], chunked: Sequence[list[Chunk]], limit: int
+) -> tuple[list[_T], list[list[Chunk]], dict[str, DocumentRejected]]:
+    """The documents (and their chunks) of at most `limit` chunks, and a rejection naming the
+    limit for each document id over it: embedding costs per chunk, so this bounds a
+    document's cost whatever its text is made of."""
+    kept: list[_T] = []
+    kept_chunks: list[list[Chunk]] = []
+    rejected: dict[str, DocumentRejected] = {}
+    for document, chunks in zip(documents, chunked, strict=True):
+        if len(chunks) > limit:
+            rejected[chunks[0].document_id] = DocumentRejected(
+                chunks[0].document_id,
+                f"it makes {len(chunks)} chunks, more than the limit of {limit} "
+                "(max_document_chunks)",
+            )
+        else:
+            kept.append(document)
+            kept_chunks.append(chunks)
+    return kept, kept_chunks, rejected
 
 
 def headings_of(text: str) -> list[tuple[int, str]]:

@@ -15,6 +15,11 @@ class DocumentRejected(RagError):
         self.reason = reason
         super().__init__(f"Document {document!r} was rejected: {reason}")
 
+    def __reduce__(self) -> tuple[type[DocumentRejected], tuple[str, str]]:
+        # Rejections come back from parse worker processes; the default pickling would
+        # call __init__ with the message alone.
+        return (DocumentRejected, (self.document, self.reason))
+
 
 class VectorStoreUnavailable(RagError):
     """The vector store (Chroma) could not be reached or answered with an error."""

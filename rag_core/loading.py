@@ -129,7 +129,7 @@ def load_document(
     # for cyclic page trees): each is this document's fault alone.
     except Exception as error:
         logger.warning(
-            "A parser failed on document #%d: %s", index + 1, type(error).__name__, exc_info=True
+            "A parser failed on document #%d: %s", index + 1, type(error).__name__
         )
         return [DocumentRejected(name, f"it could not be read ({type(error).__name__})")]
 
