@@ -13,13 +13,15 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from tests.support.services import ServiceFailed, free_port
+from tests.support.api_harness import JWT_SECRET
+from tests.support.services import ChromaServer, ServiceFailed, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -154,3 +156,22 @@ def api_process(
         yield running
     finally:
         running.stop()
+
+
+def pod_env(chroma: ChromaServer, users_file: Path, data_dir: Path, **extra: str) -> dict[str, str]:
+    """What a pod's environment holds for the API against `chroma`: the test users and JWT
+    key, a collection of its own, limits high enough for load tests; `extra` adds or
+    overrides variables."""
+    return {
+        "RAGKUBE_ENV": "development",
+        "DATA_DIR": str(data_dir),
+        "CHROMA_HOST": chroma.host,
+        "CHROMA_PORT": str(chroma.port),
+        "CHROMA_COLLECTION_NAME": f"api{uuid.uuid4().hex[:12]}",
+        "JWT_SECRET_KEY": JWT_SECRET,
+        "USERS_FILE": str(users_file),
+        "RATE_LIMIT_REQUESTS": "1000000",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
