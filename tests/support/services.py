@@ -222,6 +222,7 @@ class IndexServer:
 
 
 def _spawn_index(port: int, directory: Path, token: str, max_collections: int = 64) -> IndexServer:
+    directory.mkdir(parents=True, exist_ok=True)
     log = directory / "index.log"
     env = {
         "PATH": "/usr/bin:/bin",
