@@ -2,6 +2,8 @@
 
 from typing import Final
 
+from ragkube_contract import index_server
+
 #: Port the API container listens on (HTTP).
 API_PORT: Final = 8000
 #: Cheap liveness probe path: answers while the process is alive.
@@ -52,6 +54,7 @@ CONFIG_ENV: Final = (
     "USERS_FILE",
     "WEBHOOKS_FILE",
     "DATA_DIR",
+    index_server.LEXICAL_INDEX_URL_ENV,  # the storage tier's index server
 )
 
 #: Settings the operator passes from Secrets (never from the ConfigMap).
@@ -60,6 +63,7 @@ SECRET_ENV: Final = (
     "CHROMA_AUTH_TOKEN",
     "OPENAI_API_KEY",
     "REDIS_URL",
+    index_server.LEXICAL_INDEX_TOKEN_ENV,
 )
 
 #: Prometheus series the API exposes and the operator's alert rules query.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ragkube_contract import api_image
+from ragkube_contract import api_image, index_server
 from ragkube_operator import labels
 from ragkube_operator.models import RagDeployment
 
@@ -16,6 +16,11 @@ DATA_DIR = "/data"
 def chroma_host(rd: RagDeployment) -> str:
     """In-cluster DNS name of the RagDeployment's Chroma (its headless Service)."""
     return f"{labels.chroma_name(rd.name)}.{rd.namespace}.svc"
+
+
+def index_url(rd: RagDeployment) -> str:
+    """In-cluster URL of the RagDeployment's lexical index server (its headless Service)."""
+    return f"http://{labels.index_name(rd.name)}.{rd.namespace}.svc:{index_server.INDEX_PORT}"
 
 
 def api_settings(rd: RagDeployment) -> dict[str, str]:
@@ -53,6 +58,7 @@ def api_settings(rd: RagDeployment) -> dict[str, str]:
         "ENABLE_METRICS": "true",
         "WEBHOOKS_FILE": f"{api_image.WEBHOOKS_MOUNT_DIR}/{api_image.WEBHOOKS_FILE_NAME}",
         "DATA_DIR": DATA_DIR,
+        index_server.LEXICAL_INDEX_URL_ENV: index_url(rd),
     }
     if spec.llm.model:
         settings["LLM_MODEL"] = spec.llm.model

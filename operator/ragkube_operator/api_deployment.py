@@ -7,10 +7,10 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ragkube_contract import api_image
+from ragkube_contract import api_image, index_server
 from ragkube_operator import labels
 from ragkube_operator.api_configmap import DATA_DIR
-from ragkube_operator.api_secret import CHROMA_TOKEN_KEY, JWT_KEY
+from ragkube_operator.api_secret import CHROMA_TOKEN_KEY, INDEX_TOKEN_KEY, JWT_KEY
 from ragkube_operator.models import RagDeployment, SecretKeyRef
 from ragkube_operator.pod_security import container_security_context, restricted_pod_spec
 from ragkube_operator.redis_config import REDIS_URL_KEY
@@ -44,6 +44,10 @@ def secret_env(rd: RagDeployment) -> list[dict[str, Any]]:
     env = [
         _secret_env("JWT_SECRET_KEY", jwt_ref),
         _secret_env("CHROMA_AUTH_TOKEN", SecretKeyRef(name=generated, key=CHROMA_TOKEN_KEY)),
+        _secret_env(
+            index_server.LEXICAL_INDEX_TOKEN_ENV,
+            SecretKeyRef(name=generated, key=INDEX_TOKEN_KEY),
+        ),
     ]
     if rd.spec.llm.api_key_secret_ref is not None:
         env.append(_secret_env("OPENAI_API_KEY", rd.spec.llm.api_key_secret_ref))

@@ -1,5 +1,6 @@
-"""The Secret holding keys the operator generates: the JWT signing key, the Chroma token and,
-with managed Redis, its password (plus the URL and users file derived from it).
+"""The Secret holding keys the operator generates: the JWT signing key, the Chroma token, the
+lexical index server's token and, with managed Redis, its password (plus the URL and users
+file derived from it).
 
 The values are generated once by the handler (`generated_values`) and read back on every
 later reconcile, so they are never rotated behind the user's back. A key the user supplies
@@ -20,17 +21,15 @@ from ragkube_operator.secret_keys import SecretValueNotText, text_value
 
 JWT_KEY: Final = "jwt-secret-key"
 CHROMA_TOKEN_KEY: Final = "chroma-auth-token"  # noqa: S105  (a key name, not a secret)
+INDEX_TOKEN_KEY: Final = "lexical-index-token"  # noqa: S105  (a key name, not a secret)
 
 
 def generated_keys(rd: RagDeployment) -> tuple[str, ...]:
     """Keys this RagDeployment's generated Secret must hold."""
     keys = (
-        (CHROMA_TOKEN_KEY,)
+        (CHROMA_TOKEN_KEY, INDEX_TOKEN_KEY)
         if rd.spec.auth.jwt_secret_ref is not None
-        else (
-            JWT_KEY,
-            CHROMA_TOKEN_KEY,
-        )
+        else (JWT_KEY, CHROMA_TOKEN_KEY, INDEX_TOKEN_KEY)
     )
     return (*keys, REDIS_PASSWORD_KEY) if rd.spec.redis.managed else keys
 

@@ -21,10 +21,16 @@ from ragkube_operator.chroma_service import chroma_service
 from ragkube_operator.chroma_statefulset import chroma_statefulset
 from ragkube_operator.disruption_budget import disruption_budget
 from ragkube_operator.http_route import http_route
+from ragkube_operator.index_service import index_service
+from ragkube_operator.index_statefulset import index_statefulset
 from ragkube_operator.ingress import ingress
 from ragkube_operator.kubeapi import ObjectRef, ref_of
 from ragkube_operator.models import RagDeployment, Webhook
-from ragkube_operator.network_policy import network_policy, redis_network_policy
+from ragkube_operator.network_policy import (
+    index_network_policy,
+    network_policy,
+    redis_network_policy,
+)
 from ragkube_operator.prometheus_rule import prometheus_rule
 from ragkube_operator.redis_config import redis_configmap
 from ragkube_operator.redis_service import redis_service
@@ -68,6 +74,8 @@ def plan(
             api_service(rd),
             chroma_service(rd),
             chroma_statefulset(rd),
+            index_service(rd),
+            index_statefulset(rd),
         ]
     )
 
@@ -97,6 +105,12 @@ def plan(
         lambda: network_policy(rd),
         kinds.NETWORK_POLICY,
         labels.chroma_name(rd.name),
+    )
+    optional(
+        spec.network_policy.enabled,
+        lambda: index_network_policy(rd),
+        kinds.NETWORK_POLICY,
+        labels.index_name(rd.name),
     )
     optional(
         managed_redis,

@@ -18,6 +18,7 @@ READY: Final = "Ready"
 RECONCILED: Final = "Reconciled"
 API_AVAILABLE: Final = "APIAvailable"
 VECTOR_STORE_READY: Final = "VectorStoreReady"
+LEXICAL_INDEX_READY: Final = "LexicalIndexReady"
 MONITORING_CONFIGURED: Final = "MonitoringConfigured"
 EXPOSURE_CONFIGURED: Final = "ExposureConfigured"
 SHARED_STATE: Final = "SharedState"
@@ -122,7 +123,7 @@ def phase(conditions: Sequence[dict[str, Any]]) -> str:
         return "Failed" if reconciled.get("reason") in PERMANENT_REASONS else "Degraded"
     if is_true(conditions, READY):
         return "Ready"
-    for type_ in (API_AVAILABLE, VECTOR_STORE_READY):
+    for type_ in (API_AVAILABLE, VECTOR_STORE_READY, LEXICAL_INDEX_READY):
         condition = find(conditions, type_)
         if condition is not None and condition.get("reason") == REASON_PODS_NOT_READY:
             return "Degraded"

@@ -18,6 +18,7 @@ COMPONENT_KEY: Final = "app.kubernetes.io/component"
 API: Final = "api"
 CHROMA: Final = "chroma"
 REDIS: Final = "redis"
+LEXICAL_INDEX: Final = "lexical-index"
 WEBHOOKS: Final = "webhooks"
 MONITORING: Final = "monitoring"
 
@@ -63,6 +64,11 @@ def chroma_name(instance: str) -> str:
 def redis_name(instance: str) -> str:
     """Name of the managed Redis StatefulSet, its headless Service and NetworkPolicy."""
     return f"{instance}-redis"
+
+
+def index_name(instance: str) -> str:
+    """Name of the lexical index server's StatefulSet, its headless Service and NetworkPolicy."""
+    return f"{instance}-index"
 
 
 def redis_config_name(instance: str) -> str:

@@ -250,10 +250,32 @@ class ChromaSpec(SpecModel):
     resources: ResourceRequirements = Field(default_factory=_default_chroma_resources)
 
 
+class LexicalIndexStorage(ChromaStorage):
+    """The lexical index server's volume claim (one tantivy index per collection)."""
+
+
+def _default_lexical_index_resources() -> ResourceRequirements:
+    return ResourceRequirements(
+        requests={"cpu": "50m", "memory": "128Mi"}, limits={"memory": "1Gi"}
+    )
+
+
+class LexicalIndexSpec(SpecModel):
+    """The lexical index server (BM25), one replica in a StatefulSet of its own.
+
+    It runs the API image (`spec.api.image`) with `python -m ragkube_index`, so the server
+    and the API pods that query it never disagree on the index format.
+    """
+
+    storage: LexicalIndexStorage = Field(default_factory=LexicalIndexStorage)
+    resources: ResourceRequirements = Field(default_factory=_default_lexical_index_resources)
+
+
 class VectorStoreSpec(SpecModel):
-    """The vector store; Chroma is the only kind so far."""
+    """The storage tier: Chroma (dense vectors) and the lexical index server (BM25)."""
 
     chroma: ChromaSpec = Field(default_factory=ChromaSpec)
+    lexical_index: LexicalIndexSpec = Field(default_factory=LexicalIndexSpec)
 
 
 class AuthSpec(SpecModel):

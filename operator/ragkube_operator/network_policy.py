@@ -1,10 +1,11 @@
-"""NetworkPolicies that let only this RagDeployment's API pods reach its Chroma and Redis."""
+"""NetworkPolicies that let only this RagDeployment's API pods reach its storage tier
+(Chroma, the lexical index server) and its managed Redis."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ragkube_contract import api_image
+from ragkube_contract import api_image, index_server
 from ragkube_operator import labels
 from ragkube_operator.models import RagDeployment
 from ragkube_operator.redis_config import REDIS_PORT
@@ -48,3 +49,11 @@ def network_policy(rd: RagDeployment) -> dict[str, Any]:
 def redis_network_policy(rd: RagDeployment) -> dict[str, Any]:
     """The NetworkPolicy `<rd>-redis`: ingress to the managed Redis only from the API pods."""
     return _only_from_api_pods(rd, labels.REDIS, labels.redis_name(rd.name), REDIS_PORT)
+
+
+def index_network_policy(rd: RagDeployment) -> dict[str, Any]:
+    """The NetworkPolicy `<rd>-index`: ingress to the lexical index server only from the API
+    pods (the bearer token is the second lock, not the only one)."""
+    return _only_from_api_pods(
+        rd, labels.LEXICAL_INDEX, labels.index_name(rd.name), index_server.INDEX_PORT
+    )

@@ -84,41 +84,48 @@ def with_workloads(
     *,
     deployment: Mapping[str, Any] | None,
     statefulset: Mapping[str, Any] | None,
+    index: Mapping[str, Any] | None,
     generation: int,
     now: str,
 ) -> dict[str, Any]:
-    """`status` with replicas and the APIAvailable, VectorStoreReady and Ready conditions."""
+    """`status` with replicas and the APIAvailable, VectorStoreReady, LexicalIndexReady and
+    Ready conditions (`statefulset` is Chroma's, `index` the lexical index server's).
+
+    The two stores have a condition each: a hybrid query still answers from Chroma alone
+    while the index server is down, so which half is missing is what a user must see.
+    """
     conditions = list(status.get("conditions") or [])
     api = workload_condition(deployment, "API")
     store = workload_condition(statefulset, "Chroma")
-    conditions = cond.set_condition(
-        conditions, cond.API_AVAILABLE, *api, generation=generation, now=now
-    )
-    conditions = cond.set_condition(
-        conditions, cond.VECTOR_STORE_READY, *store, generation=generation, now=now
-    )
-    reconciled = cond.is_true(conditions, cond.RECONCILED)
-    if api[0] == "True" and store[0] == "True" and reconciled:
-        ready: tuple[cond.ConditionStatus, str, str] = (
-            "True",
-            cond.REASON_ALL_READY,
-            "The API and the vector store are ready.",
+    lexical = workload_condition(index, "lexical index server")
+    for type_, condition in (
+        (cond.API_AVAILABLE, api),
+        (cond.VECTOR_STORE_READY, store),
+        (cond.LEXICAL_INDEX_READY, lexical),
+    ):
+        conditions = cond.set_condition(
+            conditions, type_, *condition, generation=generation, now=now
         )
-    else:
-        waiting = [
-            name
-            for name, ok in (
-                ("Reconciled", reconciled),
-                ("APIAvailable", api[0] == "True"),
-                ("VectorStoreReady", store[0] == "True"),
-            )
-            if not ok
-        ]
-        ready = (
+    reconciled = cond.is_true(conditions, cond.RECONCILED)
+    waiting = [
+        name
+        for name, ok in (
+            (cond.RECONCILED, reconciled),
+            (cond.API_AVAILABLE, api[0] == "True"),
+            (cond.VECTOR_STORE_READY, store[0] == "True"),
+            (cond.LEXICAL_INDEX_READY, lexical[0] == "True"),
+        )
+        if not ok
+    ]
+    ready: tuple[cond.ConditionStatus, str, str] = (
+        (
             "False",
             cond.REASON_COMPONENTS_NOT_READY,
             f"Waiting for {', '.join(waiting)}.",
         )
+        if waiting
+        else ("True", cond.REASON_ALL_READY, "The API and the storage tier are ready.")
+    )
     conditions = cond.set_condition(conditions, cond.READY, *ready, generation=generation, now=now)
     desired, ready_replicas = _replicas(deployment) if deployment is not None else (0, 0)
     return {

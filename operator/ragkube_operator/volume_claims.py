@@ -37,6 +37,8 @@ def _storage_of(rd: RagDeployment, statefulset: Mapping[str, Any]) -> tuple[Chro
     component = ((statefulset.get("metadata") or {}).get("labels") or {}).get(labels.COMPONENT_KEY)
     if component == labels.REDIS:
         return rd.spec.redis.storage, "spec.redis.storage"
+    if component == labels.LEXICAL_INDEX:
+        return rd.spec.vector_store.lexical_index.storage, "spec.vectorStore.lexicalIndex.storage"
     return rd.spec.vector_store.chroma.storage, "spec.vectorStore.chroma.storage"
 
 

@@ -10,7 +10,7 @@ from typing import Any, cast
 import kopf
 import pydantic
 
-from ragkube_contract import api_image
+from ragkube_contract import api_image, index_server
 from ragkube_operator import conditions as cond
 from ragkube_operator import kinds, labels, ownership, secret_keys
 from ragkube_operator.api_secret import generated_values
@@ -57,6 +57,7 @@ _SECRET_ENV_SOURCES: Mapping[str, str] = {
     "CHROMA_AUTH_TOKEN": "the operator generates it",
     "OPENAI_API_KEY": "set spec.llm.apiKeySecretRef instead",
     "REDIS_URL": "set spec.redis.managed or spec.redis.urlSecretRef instead",
+    index_server.LEXICAL_INDEX_TOKEN_ENV: "the operator generates it",
 }
 
 
@@ -163,6 +164,7 @@ def _with_observed(
         {**status, "conditions": conditions},
         deployment=_workload(state, "Deployment", namespace, labels.api_name(rd_name)),
         statefulset=_workload(state, "StatefulSet", namespace, labels.chroma_name(rd_name)),
+        index=_workload(state, "StatefulSet", namespace, labels.index_name(rd_name)),
         generation=generation,
         now=now,
     )
@@ -386,7 +388,8 @@ def owner_name(body: Mapping[str, Any]) -> str | None:
 
 
 async def report_workloads(state: OperatorState, namespace: str, name: str) -> None:
-    """Refresh APIAvailable/VectorStoreReady/Ready/SharedState from the last seen workloads."""
+    """Refresh APIAvailable/VectorStoreReady/LexicalIndexReady/Ready/SharedState from the
+    last seen workloads."""
 
     def change(status: dict[str, Any], generation: int, now: str) -> dict[str, Any]:
         return _with_observed(state, namespace, name, status, generation, now)

@@ -87,6 +87,6 @@ def test_a_hand_edited_generated_secret_never_stops_the_reconcile() -> None:
 
     values = generated_values(rd, stored)
 
-    assert set(values) == {"jwt-secret-key", "chroma-auth-token"}
+    assert set(values) == {"jwt-secret-key", "chroma-auth-token", "lexical-index-token"}
     assert values["chroma-auth-token"] == token
     assert len(values["jwt-secret-key"]) >= 64

@@ -83,13 +83,23 @@ def test_workload_condition(obj: dict[str, Any] | None, status: str, reason: str
 def test_ready_needs_reconciled_api_and_vector_store() -> None:
     base = {"conditions": [_c("Reconciled", "True")]}
     status = with_workloads(
-        base, deployment=_deployment(2, 2), statefulset=_deployment(1, 1), generation=1, now="t"
+        base,
+        deployment=_deployment(2, 2),
+        statefulset=_deployment(1, 1),
+        index=_deployment(1, 1),
+        generation=1,
+        now="t",
     )
     assert status["phase"] == "Ready"
     assert status["ready"] == "2/2"
     assert cond.is_true(status["conditions"], cond.READY)
     waiting = with_workloads(
-        base, deployment=_deployment(2, 2), statefulset=None, generation=1, now="t"
+        base,
+        deployment=_deployment(2, 2),
+        statefulset=None,
+        index=_deployment(1, 1),
+        generation=1,
+        now="t",
     )
     assert waiting["phase"] == "Progressing"
     assert "VectorStoreReady" in cond.find(waiting["conditions"], "Ready")["message"]  # type: ignore[index]
