@@ -27,10 +27,10 @@ from tests.support.load import Load
 from tests.support.services import ChromaServer
 
 HEADERS = {"X-API-Key": SERVICE_KEY}
-WINDOW_SECONDS = 6.0
+WINDOW_SECONDS = 5.0
 #: Each ordinary client's pause between questions.
 PAUSE_SECONDS = 0.1
-ROUNDS = 3
+ROUNDS = 4
 #: What the process may grow by while the worst-case caller runs.
 RSS_GROWTH_BOUND = 300 * 1024 * 1024
 WORDS = [
@@ -179,8 +179,10 @@ async def test_a_worst_case_caller_does_not_slow_down_the_others(
 
     measured = [o for o in load.outcomes if o.phase not in {"warm-up", "gap"}]
     assert all(o.status == 200 for o in measured), {(o.status, o.error) for o in measured}
-    idle = [round(p99(latencies[f"idle-{r}"]), 3) for r in range(ROUNDS)]
-    worst = [round(p99(latencies[f"worst-{r}"]), 3) for r in range(ROUNDS)]
+    # One p99 per window, and the median of those per kind: windows alternate, so the
+    # machine's own drift falls on both kinds, and one noisy moment does not decide.
+    idle = [p99(latencies[f"idle-{r}"]) for r in range(ROUNDS)]
+    worst = [p99(latencies[f"worst-{r}"]) for r in range(ROUNDS)]
     samples = min(len(latencies[f"{p}-{r}"]) for p in ("idle", "worst") for r in range(ROUNDS))
     assert samples >= 30, samples
     assert {
@@ -188,7 +190,10 @@ async def test_a_worst_case_caller_does_not_slow_down_the_others(
     } == set()
     assert len(hostile) >= 10, hostile  # the worst-case caller really ran
     by_kind = [round(max(h[3] for h in hostile[k::5]), 3) for k in range(5)]
-    report = f"idle p99s {idle}, worst-case p99s {worst}, slowest of each kind {by_kind}"
+    report = (
+        f"p99 per window {[round(s, 3) for s in idle]} s idle, {[round(s, 3) for s in worst]} s "
+        f"with the worst-case caller; slowest worst-case request of each kind {by_kind}"
+    )
     print(report, f"RSS {rss_before >> 20} -> {rss_peak >> 20} MiB")  # shown with -s
     assert statistics.median(worst) <= 2 * statistics.median(idle), report
     assert rss_peak - rss_before < RSS_GROWTH_BOUND, (rss_before, rss_peak)
