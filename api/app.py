@@ -30,6 +30,7 @@ from api.answer_cache import (
 from api.auth import CredentialStore, TokenService
 from api.deps import Services
 from api.errors import install_error_handlers
+from api.lexical_repair import LexicalRepairer
 from api.logging import configure_logging
 from api.metrics import Metrics
 from api.middleware import Gate, RequestMiddleware
@@ -192,10 +193,20 @@ def create_app(settings: Settings, *, rag_system: RAGSystem | None = None) -> Fa
         if settings.ingest_sample_corpus:
             await _ingest_sample_corpus(rag)
         dispatcher.start()
+        repairer = LexicalRepairer(
+            rag,
+            metrics,
+            interval_seconds=settings.lexical_repair_interval_seconds,
+            page_documents=settings.lexical_repair_page_documents,
+            pause_seconds=settings.lexical_repair_pause_seconds,
+        )
+        repairer.start()
+        app.state.lexical_repairer = repairer
         log.info("api_started", env=settings.ragkube_env, redis=redis is not None)
         try:
             yield
         finally:
+            await _shut_down("lexical_repair", repairer.stop())
             await _shut_down("webhook_worker", dispatcher.stop())
             if rag_system is None:
                 await _shut_down("rag_system", rag.aclose())

@@ -103,6 +103,13 @@ class Metrics:
             ["event", "outcome"],
             registry=r,
         )
+        self.lexical_repairs = Counter(
+            "rag_lexical_index_repairs",
+            "Chunks the consistency sweep wrote into (missing) or removed from (extra) the "
+            "lexical index to match the vector store.",
+            ["kind"],
+            registry=r,
+        )
         self.answer_cache = Counter(
             "rag_answer_cache_requests",
             "Answer cache lookups by result (hit, miss).",

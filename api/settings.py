@@ -151,6 +151,11 @@ class Settings(BaseSettings):
     #: shared by every replica (the operator sets both); unset, the index is in-process.
     lexical_index_url: str | None = None
     lexical_index_token: SecretStr | None = None
+    #: The consistency sweep (api.lexical_repair): seconds between passes (0: off), documents
+    #: compared per step, and the pause between steps.
+    lexical_repair_interval_seconds: float = Field(default=300.0, ge=0)
+    lexical_repair_page_documents: int = Field(default=100, ge=1, le=10_000)
+    lexical_repair_pause_seconds: float = Field(default=0.5, ge=0)
     redis_key_prefix: str = "ragkube"
 
     # --- webhooks ----------------------------------------------------------------------------

@@ -79,6 +79,13 @@ class RemoteLexicalIndex:
         body = {"document_id": document_id, "from_position": from_position}
         self._call("POST", self._path(index_server.DELETE_PATH), body)
 
+    def delete_chunks(self, chunk_ids: Iterable[str]) -> None:
+        """Drop these chunks, in writes the server accepts."""
+        ids = list(chunk_ids)
+        for start in range(0, len(ids), index_server.MAX_CHUNKS_PER_WRITE):
+            batch = ids[start : start + index_server.MAX_CHUNKS_PER_WRITE]
+            self._call("POST", self._path(index_server.DELETE_CHUNKS_PATH), {"ids": batch})
+
     def chunk_ids_of(self, document_id: str) -> set[str]:
         """Every chunk id the server holds for a document."""
         path = self._path(

@@ -18,8 +18,9 @@ import numpy as np
 import numpy.typing as npt
 
 from rag_core.answers import QueryResult, Source, StreamEvent
-from rag_core.chunking import ChunkingOptions, chunk_documents, embed_text, within_chunk_limit
+from rag_core.chunking import ChunkingOptions, chunk_documents, within_chunk_limit
 from rag_core.confidence import answer_confidence
+from rag_core.consistency import Repair, indexed_text, repair_page
 from rag_core.conversation import (
     ConversationMemory,
     InProcessMemory,
@@ -267,6 +268,20 @@ class RAGSystem:
         """Publish a new index version, so every replica's answer cache sees the change."""
         self._index_version = self._store.bump_index_version()
 
+    async def arepair_lexical(self, offset: int, limit: int) -> tuple[Repair, int]:
+        """Compare `limit` documents from `offset` in both stores and fix the lexical side;
+        the next offset (0: the sweep is complete). Background work, never on a request."""
+        lexical = _started(self._lexical)
+
+        def repair() -> tuple[Repair, int]:
+            repaired, next_offset = repair_page(self._store, lexical, offset, limit)
+            if repaired.missing_chunks or repaired.extra_chunks:
+                self._after_write()  # answers cached before the repair may differ now
+            return repaired, next_offset
+
+        result: tuple[Repair, int] = await self._run(repair)
+        return result
+
     # ---------------------------------------------------------------- ingestion
 
     async def aingest(self, documents: Sequence[DocumentInput]) -> list[IngestResult]:
@@ -376,9 +391,13 @@ class RAGSystem:
 
         def delete() -> bool:
             assert self._lexical is not None
+            # The lexical index first: a crash in between leaves the document in Chroma,
+            # where the consistency sweep finds it and writes it back to the lexical index.
+            if not self._store.first_chunks(document_id=document_id):
+                return False
+            self._lexical.delete_document(document_id)
             found = self._store.delete_document(document_id)
             if found:
-                self._lexical.delete_document(document_id)
                 self._after_write()
             return found
 
@@ -755,12 +774,6 @@ def _started(part: _T | None) -> _T:
     if part is None:
         raise RagError("The RAG system is not started; call astart() first.")
     return part
-
-
-def indexed_text(chunk: StoredChunk) -> str:
-    """The text BM25 indexed for a stored chunk (title prefix included when it was embedded)."""
-    title = str(chunk.metadata.get("title") or "")
-    return embed_text(title, chunk.text) if chunk.metadata.get("title_prefixed") else chunk.text
 
 
 _INTERNAL_KEYS = frozenset({"title_prefixed", "content_hash"})

@@ -168,6 +168,16 @@ class TantivyLexicalIndex:
             self._writer.delete_documents_by_query(query)
             self._commit()
 
+    def delete_chunks(self, chunk_ids: Iterable[str]) -> None:
+        """Drop these chunks (ids not in the index are ignored)."""
+        ids = list(chunk_ids)
+        if not ids:
+            return
+        with self._write_lock:
+            for chunk_id in ids:
+                self._writer.delete_documents_by_term(_CHUNK_ID, chunk_id)
+            self._commit()
+
     def _commit(self) -> None:
         self._writer.commit()
         self._index.reload()

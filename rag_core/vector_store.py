@@ -328,6 +328,18 @@ class ChromaStore:
             for i, m in zip(result["ids"], result["metadatas"], strict=True)
         ]
 
+    def chunks_of(self, document_id: str) -> list[StoredChunk]:
+        """Every chunk of one document, with text and metadata."""
+        result = self._call(
+            lambda: self.collection.get(
+                where={"document_id": document_id}, include=["documents", "metadatas"]
+            )
+        )
+        return [
+            StoredChunk(id=i, text=d or "", metadata=dict(m or {}))
+            for i, d, m in zip(result["ids"], result["documents"], result["metadatas"], strict=True)
+        ]
+
     def document_count(self) -> int:
         """How many documents are stored."""
         result = self._call(lambda: self.collection.get(where={"position": 0}, include=[]))

@@ -20,6 +20,8 @@ COLLECTION_PREFIX: Final = "/v1/collections/{collection}"
 CHUNKS_PATH: Final = COLLECTION_PREFIX + "/chunks"
 #: POST {"document_id", "from_position"} -> {"deleted": true}
 DELETE_PATH: Final = COLLECTION_PREFIX + "/documents/delete"
+#: POST {"ids": [...]} -> {"deleted": n}
+DELETE_CHUNKS_PATH: Final = COLLECTION_PREFIX + "/chunks/delete"
 #: POST {"query", "k", "filters"}
 #:   -> {"hits": [{"id", "score"}], "keyword_query", "all_terms_matches"}
 SEARCH_PATH: Final = COLLECTION_PREFIX + "/search"

@@ -59,6 +59,10 @@ class DeleteBody(_Strict):
     from_position: int = Field(default=0, ge=0)
 
 
+class DeleteChunksBody(_Strict):
+    ids: list[ChunkId] = Field(max_length=index_server.MAX_CHUNKS_PER_WRITE)
+
+
 class SearchBody(_Strict):
     query: str = Field(max_length=100_000)
     k: int = Field(ge=1, le=index_server.MAX_SEARCH_RESULTS)
@@ -222,6 +226,11 @@ def create_app(settings: IndexSettings) -> Starlette:
         await run_in_threadpool(lexical.delete_document, body.document_id, body.from_position)
         return {"deleted": True}
 
+    async def delete_chunks(request: Request, lexical: TantivyLexicalIndex) -> dict[str, Any]:
+        body = await _body(request, DeleteChunksBody)
+        await run_in_threadpool(lexical.delete_chunks, body.ids)
+        return {"deleted": len(body.ids)}
+
     async def search(request: Request, lexical: TantivyLexicalIndex) -> dict[str, Any]:
         body = await _body(request, SearchBody)
         try:
@@ -257,6 +266,7 @@ def create_app(settings: IndexSettings) -> Starlette:
             Route(index_server.INDEX_READINESS_PATH, ready, methods=["GET"]),
             Route(index_server.CHUNKS_PATH, guarded(upsert), methods=["POST"]),
             Route(index_server.DELETE_PATH, guarded(delete), methods=["POST"]),
+            Route(index_server.DELETE_CHUNKS_PATH, guarded(delete_chunks), methods=["POST"]),
             Route(index_server.SEARCH_PATH, guarded(search), methods=["POST"]),
             Route(index_server.DOCUMENT_CHUNKS_PATH, guarded(document_chunks), methods=["GET"]),
             Route(index_server.STATS_PATH, guarded(stats), methods=["GET"]),
