@@ -128,9 +128,7 @@ def load_document(
     # them into (AttributeError, NotImplementedError for an unknown /Filter, RecursionError
     # for cyclic page trees): each is this document's fault alone.
     except Exception as error:
-        logger.warning(
-            "A parser failed on document #%d: %s", index + 1, type(error).__name__
-        )
+        logger.warning("A parser failed on document #%d: %s", index + 1, type(error).__name__)
         return [DocumentRejected(name, f"it could not be read ({type(error).__name__})")]
 
 
