@@ -22,7 +22,7 @@ from ragkube_operator.chroma_statefulset import chroma_statefulset
 from ragkube_operator.disruption_budget import disruption_budget
 from ragkube_operator.http_route import http_route
 from ragkube_operator.index_service import index_service
-from ragkube_operator.index_statefulset import index_statefulset
+from ragkube_operator.index_statefulset import index_statefulset, token_checksum
 from ragkube_operator.ingress import ingress
 from ragkube_operator.kubeapi import ObjectRef, ref_of
 from ragkube_operator.models import RagDeployment, Webhook
@@ -75,7 +75,7 @@ def plan(
             chroma_service(rd),
             chroma_statefulset(rd),
             index_service(rd),
-            index_statefulset(rd),
+            index_statefulset(rd, checksum=token_checksum(secret)),
         ]
     )
 

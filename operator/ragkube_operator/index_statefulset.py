@@ -8,10 +8,12 @@ of each select exactly one server.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from ragkube_contract import index_server
 from ragkube_operator import labels
+from ragkube_operator.api_deployment import CONFIG_CHECKSUM_ANNOTATION, config_checksum
 from ragkube_operator.api_secret import INDEX_TOKEN_KEY
 from ragkube_operator.models import RagDeployment
 from ragkube_operator.pod_security import container_security_context, restricted_pod_spec
@@ -36,8 +38,17 @@ def _probe(path: str, *, failures: int) -> dict[str, Any]:
     }
 
 
-def index_statefulset(rd: RagDeployment) -> dict[str, Any]:
-    """The StatefulSet `<rd>-index`: one index server, reachable with the generated token."""
+def token_checksum(secret: Mapping[str, Any]) -> str:
+    """A checksum of the index token alone in the generated Secret `secret`: the server reads
+    the token at start-up, so a rotated token must roll its pod (as it rolls the API pods),
+    while a rotated JWT key need not."""
+    token = (secret.get("data") or {}).get(INDEX_TOKEN_KEY)
+    return config_checksum({}, {"data": {INDEX_TOKEN_KEY: token}})
+
+
+def index_statefulset(rd: RagDeployment, *, checksum: str) -> dict[str, Any]:
+    """The StatefulSet `<rd>-index`: one index server, reachable with the generated token;
+    `checksum` is `token_checksum` of the generated Secret."""
     spec = rd.spec.vector_store.lexical_index
     name = labels.index_name(rd.name)
     container = {
@@ -85,7 +96,10 @@ def index_statefulset(rd: RagDeployment) -> dict[str, Any]:
             "podManagementPolicy": "OrderedReady",
             "selector": {"matchLabels": labels.selector_labels(rd.name, labels.LEXICAL_INDEX)},
             "template": {
-                "metadata": {"labels": labels.standard_labels(rd.name, labels.LEXICAL_INDEX)},
+                "metadata": {
+                    "labels": labels.standard_labels(rd.name, labels.LEXICAL_INDEX),
+                    "annotations": {CONFIG_CHECKSUM_ANNOTATION: checksum},
+                },
                 "spec": restricted_pod_spec([container], [{"name": "tmp", "emptyDir": {}}]),
             },
             "volumeClaimTemplates": [data_claim_template(rd, labels.LEXICAL_INDEX, spec.storage)],

@@ -13,7 +13,7 @@ from ragkube_operator.api_deployment import api_deployment
 from ragkube_operator.api_secret import INDEX_TOKEN_KEY, api_secret, generated_values
 from ragkube_operator.children import plan
 from ragkube_operator.index_service import index_service
-from ragkube_operator.index_statefulset import index_statefulset
+from ragkube_operator.index_statefulset import index_statefulset, token_checksum
 from ragkube_operator.network_policy import index_network_policy
 from ragkube_operator.status import with_workloads
 from ragkube_operator.volume_claims import keep_live_claim
@@ -80,7 +80,7 @@ def test_the_index_pod_runs_the_api_image_non_root_read_only_probed_and_persiste
     spec: dict[str, Any],
 ) -> None:
     rd = make_rd(**spec)
-    sts = index_statefulset(rd)
+    sts = index_statefulset(rd, checksum="c")
     pod = sts["spec"]["template"]["spec"]
     container = _container(sts)
     assert sts["spec"]["replicas"] == 1
@@ -127,6 +127,21 @@ def test_a_token_is_generated_once_kept_and_never_in_the_pod_specs() -> None:
         assert VALUES[INDEX_TOKEN_KEY] not in str(children[key])
 
 
+def test_a_rotated_token_rolls_the_index_pod_and_a_rotated_jwt_key_does_not() -> None:
+    rd = make_rd()
+
+    def annotation(values: dict[str, str]) -> str:
+        checksum = token_checksum(api_secret(rd, values))
+        template = index_statefulset(rd, checksum=checksum)["spec"]["template"]
+        return str(template["metadata"]["annotations"]["ragkube.dev/config-checksum"])
+
+    before = annotation(VALUES)
+    assert annotation({**VALUES, "jwt-secret-key": "k" * 48}) == before
+    assert annotation({**VALUES, INDEX_TOKEN_KEY: "n" * 48}) != before
+    planned = _planned({})[("StatefulSet", "demo-index")]["spec"]["template"]["metadata"]
+    assert planned["annotations"]["ragkube.dev/config-checksum"] == before
+
+
 def test_api_pods_reach_the_index_server_by_its_service_with_the_generated_token() -> None:
     rd = make_rd(namespace="team-b")
     settings = api_configmap(rd)["data"]
@@ -135,7 +150,10 @@ def test_api_pods_reach_the_index_server_by_its_service_with_the_generated_token
         f"http://{service['metadata']['name']}.team-b.svc:{index_server.INDEX_PORT}"
     )
     assert service["spec"]["ports"][0]["port"] == index_server.INDEX_PORT
-    assert service["spec"]["selector"] == index_statefulset(rd)["spec"]["selector"]["matchLabels"]
+    assert (
+        service["spec"]["selector"]
+        == index_statefulset(rd, checksum="c")["spec"]["selector"]["matchLabels"]
+    )
     env = _env(_container(api_deployment(rd, checksum="c")))
     assert env[index_server.LEXICAL_INDEX_TOKEN_ENV] == {
         "secretKeyRef": {"name": "demo-secrets", "key": INDEX_TOKEN_KEY}
@@ -153,9 +171,9 @@ def test_only_this_deployments_api_pods_may_reach_the_index_server() -> None:
 
 
 def test_an_index_storage_change_is_held_back_and_names_its_own_field() -> None:
-    live = index_statefulset(make_rd())
+    live = index_statefulset(make_rd(), checksum="c")
     rd = make_rd(vectorStore={"lexicalIndex": {"storage": {"size": "9Gi"}}})
-    kept, problem = keep_live_claim(rd, index_statefulset(rd), live)
+    kept, problem = keep_live_claim(rd, index_statefulset(rd, checksum="c"), live)
     assert problem is not None
     assert "spec.vectorStore.lexicalIndex.storage asks for size 9Gi" in problem
     assert "data-demo-index-0" in problem
