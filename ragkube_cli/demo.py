@@ -3,8 +3,8 @@
 1. start the local control plane (hack/localcluster.py) and ``helm install`` the chart;
 2. run the operator locally with the chart's ServiceAccount token (proving its RBAC);
 3. apply a sample RagDeployment and wait until ``kubectl get ragdeployments`` shows it Ready;
-4. start Chroma and the API locally with exactly the settings the operator generated (the
-   Deployment's environment, resolved from its ConfigMap and Secrets);
+4. start Chroma, the lexical index server and the API locally with exactly the settings the
+   operator generated (each workload's environment, resolved from its ConfigMap and Secrets);
 5. ingest the bundled sample corpus with a progress bar, ask a question, print the answer;
 6. keep serving until Ctrl-C (or stop at once with ``--no-serve``), then clean everything up.
 """
@@ -35,6 +35,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from ragkube_cli.checkout import import_localcluster, repo_root
 from ragkube_cli.pod_environment import container_environment
+from ragkube_contract import index_server
 
 NAMESPACE = "ragkube-demo"
 OPERATOR_NAMESPACE = "ragkube-system"
@@ -178,10 +179,11 @@ def _process(
     cmd: list[str],
     log: Path,
     env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL
+            cmd, stdout=out, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL, cwd=cwd
         )
     try:
         yield proc
@@ -388,9 +390,11 @@ def run_demo(question: str, serve: bool, keep_cluster: bool) -> None:
             chroma,
             chroma_log,
         )
+        index_url = _start_index_server(kube, name, workdir, cleanup)
         # Only what cannot be the same off-cluster changes: addresses and mounted file paths.
         local = {
             **env,
+            index_server.LEXICAL_INDEX_URL_ENV: index_url,
             "CHROMA_HOST": "127.0.0.1",
             "CHROMA_PORT": str(chroma_port),
             "HOST": "127.0.0.1",
@@ -460,6 +464,35 @@ def run_demo(question: str, serve: bool, keep_cluster: bool) -> None:
             while api.poll() is None and operator.poll() is None:
                 time.sleep(1)
             raise DemoFailed("the API or the operator stopped; see their logs above")
+
+
+def _start_index_server(kube: Kube, name: str, workdir: Path, cleanup: contextlib.ExitStack) -> str:
+    """Run the generated index StatefulSet's container (`python -m ragkube_index`) locally
+    with its own environment, and return its URL once its readiness probe passes."""
+    statefulset = kube.get("statefulset", f"{name}-index", NAMESPACE)
+    container = statefulset["spec"]["template"]["spec"]["containers"][0]
+    env = container_environment(
+        container,
+        configmaps={},
+        secrets={s: kube.get("secret", s, NAMESPACE) for s in _referenced(container, "secret")},
+    )
+    port = _free_port()
+    env.update(
+        {
+            index_server.INDEX_HOST_ENV: "127.0.0.1",
+            index_server.INDEX_PORT_ENV: str(port),
+            index_server.INDEX_DATA_DIR_ENV: str(workdir / "lexical"),
+        }
+    )
+    log = workdir / "index.log"
+    # The image's `python` is this interpreter here; the rest of the command is as generated.
+    command = [sys.executable, *container["command"][1:]]
+    # From the checkout, where `ragkube_index` lies (as the API image holds it).
+    process = cleanup.enter_context(_process(command, log, env, cwd=repo_root()))
+    url = f"http://127.0.0.1:{port}"
+    probe = container["readinessProbe"]["httpGet"]["path"]
+    _wait_until(lambda: _http_ok(url + probe), 60, "the lexical index server", process, log)
+    return url
 
 
 def _referenced(container: dict[str, Any], kind: str) -> set[str]:

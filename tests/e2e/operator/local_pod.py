@@ -65,3 +65,15 @@ def localise_config(path: Path, mounts: Mapping[str, Path]) -> None:
         ]
         lines.append(" ".join(words))
     path.write_text("\n".join(lines) + "\n")
+
+
+def referenced(container: Mapping[str, Any], kind: str) -> set[str]:
+    """Names of the ConfigMaps (`kind="configMap"`) or Secrets (`"secret"`) whose values the
+    container's environment reads (`envFrom` and `env[].valueFrom`)."""
+    names = {s[f"{kind}Ref"]["name"] for s in container.get("envFrom") or [] if f"{kind}Ref" in s}
+    names |= {
+        var["valueFrom"][f"{kind}KeyRef"]["name"]
+        for var in container.get("env") or []
+        if f"{kind}KeyRef" in (var.get("valueFrom") or {})
+    }
+    return names

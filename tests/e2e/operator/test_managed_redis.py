@@ -23,7 +23,7 @@ from ragkube_cli.pod_environment import container_environment
 from tests.support.api_process import api_process
 from tests.support.services import ChromaServer, free_port
 
-from .local_pod import local_path, localise_config, materialise_mounts
+from .local_pod import local_path, localise_config, materialise_mounts, referenced
 from .operator_e2e import Kube, condition, eventually, rag_deployment
 
 pytestmark = pytest.mark.e2e
@@ -119,19 +119,6 @@ def _objects(kube: Kube, namespace: str, pod: dict[str, Any]) -> dict[tuple[str,
     return found
 
 
-def _referenced(container: dict[str, Any], kind: str) -> set[str]:
-    names = set()
-    for source in container.get("envFrom") or []:
-        ref = source.get(f"{kind}Ref")
-        if ref:
-            names.add(ref["name"])
-    for var in container.get("env") or []:
-        ref = (var.get("valueFrom") or {}).get(f"{kind}KeyRef")
-        if ref:
-            names.add(ref["name"])
-    return names
-
-
 @pytest.fixture
 def generated(kube: Kube, namespace: str) -> dict[str, Any]:
     """A RagDeployment with managed Redis and a small rate limit, its children read back."""
@@ -171,7 +158,7 @@ def local_redis(
     localise_config(config, mounts)
     command = [binary, str(config), "--port", str(port), "--bind", "127.0.0.1"]
     secrets = {
-        name: kube.get("secret", name, namespace) for name in _referenced(container, "secret")
+        name: kube.get("secret", name, namespace) for name in referenced(container, "secret")
     }
     env = container_environment(container, configmaps={}, secrets=secrets)
     log = tmp_path / "redis.log"
@@ -211,9 +198,9 @@ def test_two_api_processes_share_one_rate_limit_window_through_the_generated_red
     env = container_environment(
         container,
         configmaps={
-            n: kube.get("configmap", n, namespace) for n in _referenced(container, "configMap")
+            n: kube.get("configmap", n, namespace) for n in referenced(container, "configMap")
         },
-        secrets={n: kube.get("secret", n, namespace) for n in _referenced(container, "secret")},
+        secrets={n: kube.get("secret", n, namespace) for n in referenced(container, "secret")},
     )
     url = urllib.parse.urlsplit(env["REDIS_URL"])
     assert url.hostname == f"shared-redis.{namespace}.svc"

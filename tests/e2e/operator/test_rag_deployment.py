@@ -304,7 +304,8 @@ def test_restarted_operator_converges_without_duplicates(
     assert rd["status"]["readyReplicas"] == 3
     selector = "app.kubernetes.io/instance=crash"
     assert len(kube.items("deployment", namespace, selector)) == 1
-    assert len(kube.items("statefulset", namespace, selector)) == 1
+    # One each: Chroma and the lexical index server.
+    assert len(kube.items("statefulset", namespace, selector)) == 2
     assert len(kube.items("replicaset", namespace, selector)) == 1
     assert len(kube.items("pod", namespace, selector + ",app.kubernetes.io/component=api")) == 3
     metrics = operator.metrics()
