@@ -135,7 +135,7 @@ class RAGSystem:
     # ----------------------------------------------------------------- lifecycle
 
     async def astart(self) -> None:
-        """Load the model, open the store and rebuild the lexical index, off the event loop."""
+        """Load the model and open both stores, off the event loop."""
         if self._started:
             return
         self._executor = ThreadPoolExecutor(

@@ -182,16 +182,6 @@ class TantivyLexicalIndex:
         self._writer.commit()
         self._index.reload()
 
-    def document_of(self, chunk_id: str) -> str:
-        """The document a chunk belongs to ("" when the chunk is unknown)."""
-        searcher = self._index.searcher()
-        found = searcher.search(
-            tantivy.Query.term_query(self._schema, _CHUNK_ID, chunk_id), limit=1, count=False
-        )
-        if not found.hits:
-            return ""
-        return str(searcher.doc(found.hits[0][1]).get_first(_DOCUMENT_ID) or "")
-
     def chunk_ids_of(self, document_id: str) -> set[str]:
         """Every chunk id this index holds for a document (for consistency checks)."""
         searcher = self._index.searcher()

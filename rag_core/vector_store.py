@@ -350,7 +350,7 @@ class ChromaStore:
         return int(self._call(lambda: self.collection.count()))
 
     def iter_chunks(self, page_size: int = 2000) -> Iterator[StoredChunk]:
-        """Every stored chunk, page by page (used to rebuild the lexical index)."""
+        """Every stored chunk, page by page (refills an in-process lexical index)."""
         offset = 0
         while True:
             result = self._call(
