@@ -120,8 +120,22 @@ def redis_server(directory: Path) -> Iterator[RedisServer]:
         server.stop()
 
 
+class _ServerProcess:
+    """Stopping and crashing a server process (for fault tests)."""
+
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would (for fault tests)."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+
 @dataclass
-class ChromaServer:
+class ChromaServer(_ServerProcess):
     """A running ``chroma run`` server."""
 
     host: str
@@ -132,14 +146,6 @@ class ChromaServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
-
-    def stop(self) -> None:
-        _stop(self.process)
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash would (for fault tests)."""
-        self.process.kill()
-        self.process.wait(timeout=10)
 
     def restart(self) -> None:
         """Start again on the same port and data directory."""
@@ -196,7 +202,7 @@ def chroma_server(directory: Path) -> Iterator[ChromaServer]:
 
 
 @dataclass
-class IndexServer:
+class IndexServer(_ServerProcess):
     """A running lexical index server (`python -m ragkube_index`)."""
 
     port: int
@@ -207,14 +213,6 @@ class IndexServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        _stop(self.process)
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash would (for fault tests)."""
-        self.process.kill()
-        self.process.wait(timeout=10)
 
     def restart(self) -> None:
         """Start again on the same port, token and data directory."""
