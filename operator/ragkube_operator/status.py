@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 from ragkube_operator import conditions as cond
 
@@ -47,6 +47,26 @@ def workload_condition(
         cond.REASON_ROLLOUT_IN_PROGRESS,
         f"{ready}/{desired} {what} pods are ready; the rollout is in progress.",
     )
+
+
+#: Conditions whose every flip after the first is also told as an Event.
+ANNOUNCED: Final = (cond.LEXICAL_INDEX_READY,)
+
+
+def transitions(
+    before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]]
+) -> list[cond.Condition]:
+    """The `ANNOUNCED` conditions whose status flipped between two condition lists.
+
+    A condition seen for the first time is not a change (every new RagDeployment starts with
+    its stores not created yet); an Event for it would only be noise.
+    """
+    flipped = []
+    for type_ in ANNOUNCED:
+        old, new = cond.find(before, type_), cond.find(after, type_)
+        if old is not None and new is not None and old.get("status") != new.get("status"):
+            flipped.append((type_, new["status"], new["reason"], new["message"]))
+    return flipped
 
 
 def with_redis(condition: cond.Condition, statefulset: Mapping[str, Any] | None) -> cond.Condition:

@@ -18,12 +18,12 @@ from ragkube_operator.api_service import endpoint
 from ragkube_operator.children import plan, within_live_limits
 from ragkube_operator.embeddings import embedding_dimension
 from ragkube_operator.exposure import exposure_condition, exposure_kind, external_url
-from ragkube_operator.handlers.status import update_status
+from ragkube_operator.handlers.status import StatusChange, update_status
 from ragkube_operator.kubeapi import ObjectRef, ref_of
 from ragkube_operator.models import API_VERSION, RagDeployment, SecretKeyRef, Webhook
 from ragkube_operator.operator_state import OperatorState
 from ragkube_operator.shared_state import shared_state_condition
-from ragkube_operator.status import with_redis, with_workloads
+from ragkube_operator.status import transitions, with_redis, with_workloads
 
 KIND = "RagDeployment"
 _WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet"})
@@ -170,6 +170,35 @@ def _with_observed(
     )
 
 
+async def _update_and_announce(
+    state: OperatorState, namespace: str, name: str, change: StatusChange
+) -> None:
+    """Write the status `change` makes, then tell each announced condition's flip as an
+    Event (Normal when it became True, Warning when it became False)."""
+    flips: list[cond.Condition] = []
+
+    def announced(status: dict[str, Any], generation: int, now: str) -> dict[str, Any]:
+        before = list(status.get("conditions") or [])
+        result = change(status, generation, now)
+        flips[:] = transitions(before, result.get("conditions") or [])
+        return result
+
+    await update_status(state.api, rd_ref(namespace, name), announced)
+    if not flips:
+        return
+    # Read back for the uid the Event's involvedObject needs; flips are rare.
+    body = await state.api.get(rd_ref(namespace, name))
+    if body is None:
+        return
+    for type_, value, _, message in flips:
+        if value == "True":
+            # kopf.event, not kopf.info: posting.level is WARNING to keep kopf's own
+            # progress messages out of the Events, and this recovery is meant to be seen.
+            kopf.event(as_body(body), type="Normal", reason=type_, message=message)
+        else:
+            _warn(state, body, type_.replace("Ready", "NotReady"), message)
+
+
 async def _report(
     state: OperatorState,
     body: Mapping[str, Any],
@@ -191,7 +220,7 @@ async def _report(
                 status[key] = value
         return _with_observed(state, meta["namespace"], meta["name"], status, generation, now)
 
-    await update_status(state.api, rd_ref(meta["namespace"], meta["name"]), change)
+    await _update_and_announce(state, meta["namespace"], meta["name"], change)
 
 
 def _warn(state: OperatorState, body: Mapping[str, Any], reason: str, message: str) -> None:
@@ -394,4 +423,4 @@ async def report_workloads(state: OperatorState, namespace: str, name: str) -> N
     def change(status: dict[str, Any], generation: int, now: str) -> dict[str, Any]:
         return _with_observed(state, namespace, name, status, generation, now)
 
-    await update_status(state.api, rd_ref(namespace, name), change)
+    await _update_and_announce(state, namespace, name, change)

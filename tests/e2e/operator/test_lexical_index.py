@@ -70,6 +70,18 @@ def test_every_deployment_gets_its_index_server_owned_probed_fenced_and_repaired
         timeout=90,
         what="LexicalIndexReady",
     )
+    # It was NotCreated on the first reconcile; becoming ready is told as an Event too.
+    announced = eventually(
+        lambda: [
+            e
+            for e in kube.items("events", namespace)
+            if e["involvedObject"]["name"] == "lex" and e["reason"] == "LexicalIndexReady"
+        ],
+        timeout=30,
+        what="a LexicalIndexReady Event",
+    )
+    assert announced[0]["type"] == "Normal"
+    assert "lexical index server pods are ready" in announced[0]["message"]
     for kind in ("statefulset", "service", "networkpolicy"):
         obj = kube.get(kind, "lex-index", namespace)
         assert obj is not None, kind

@@ -15,7 +15,7 @@ from ragkube_operator.children import plan
 from ragkube_operator.index_service import index_service
 from ragkube_operator.index_statefulset import index_statefulset, token_checksum
 from ragkube_operator.network_policy import index_network_policy
-from ragkube_operator.status import with_workloads
+from ragkube_operator.status import transitions, with_workloads
 from ragkube_operator.volume_claims import keep_live_claim
 
 from ragkube_contract import index_server
@@ -217,3 +217,33 @@ def test_lexical_index_ready_follows_the_index_statefulset_and_gates_ready(
     assert ready["status"] == status
     if status == "False":
         assert ready["message"] == "Waiting for LexicalIndexReady."
+
+
+def _with_index(status: dict[str, Any], index: dict[str, Any] | None) -> dict[str, Any]:
+    return with_workloads(
+        status,
+        deployment=_workload(1, 1),
+        statefulset=_workload(1, 1),
+        index=index,
+        generation=1,
+        now="t",
+    )
+
+
+def test_a_flip_of_lexical_index_ready_is_announced_and_its_first_setting_is_not() -> None:
+    reconciled = {"type": "Reconciled", "status": "True", "reason": "Reconciled"}
+    first = _with_index({"conditions": [reconciled]}, None)
+    assert transitions([reconciled], first["conditions"]) == []
+    ready = _with_index(first, _workload(1, 1))
+    message = "1/1 lexical index server pods are ready."
+    assert transitions(first["conditions"], ready["conditions"]) == [
+        (cond.LEXICAL_INDEX_READY, "True", cond.REASON_AVAILABLE, message)
+    ]
+    unchanged = _with_index(ready, _workload(1, 1))
+    assert transitions(ready["conditions"], unchanged["conditions"]) == []
+    pod_lost = _workload(1, 0)
+    pod_lost["status"]["conditions"] = [{"type": "Progressing", "reason": "NewReplicaSetAvailable"}]
+    lost = _with_index(ready, pod_lost)
+    (flip,) = transitions(ready["conditions"], lost["conditions"])
+    assert flip[:3] == (cond.LEXICAL_INDEX_READY, "False", cond.REASON_PODS_NOT_READY)
+    assert lost["phase"] == "Degraded"
