@@ -16,8 +16,9 @@ OPERATOR_IMAGE=${OPERATOR_IMAGE:-localhost/ragkube-operator:dev}
 BASE_IMAGE=docker.io/library/debian:bookworm-slim
 WORKDIR=$(mktemp -d /tmp/ragkube-images.XXXXXX)
 API_CONTAINER=ragkube-api-smoke-$$
+INDEX_CONTAINER=ragkube-index-smoke-$$
 cleanup() {
-  podman rm -f "$API_CONTAINER" >/dev/null 2>&1 || true
+  podman rm -f "$API_CONTAINER" "$INDEX_CONTAINER" >/dev/null 2>&1 || true
   if [[ "${KEEP_WORKDIR:-0}" != 1 ]]; then rm -rf "$WORKDIR"; fi
 }
 trap cleanup EXIT
@@ -105,6 +106,31 @@ done
 printf '    /ready after %ss: %s\n' $((SECONDS - started)) "$(cat "$WORKDIR/ready.json")"
 podman healthcheck run "$API_CONTAINER" 2>/dev/null && echo "    HEALTHCHECK passed"
 podman stop --time 10 "$API_CONTAINER" >/dev/null
+
+log "running $API_IMAGE as the lexical index server (the operator's command and settings)"
+index_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+index_token=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
+podman run -d --network host --name "$INDEX_CONTAINER" --read-only --tmpfs /index \
+  -e RAGKUBE_ENV=production -e INDEX_HOST=127.0.0.1 -e INDEX_PORT="$index_port" \
+  -e INDEX_DATA_DIR=/index -e INDEX_AUTH_TOKEN="$index_token" \
+  --entrypoint python "$API_IMAGE" -m ragkube_index >/dev/null
+started=$SECONDS
+until curl -fsS "http://127.0.0.1:$index_port/ready" >/dev/null 2>&1; do
+  if [[ "$(podman inspect --format '{{.State.Running}}' "$INDEX_CONTAINER")" != true ]]; then
+    podman logs "$INDEX_CONTAINER" | tail -n 40
+    fail "the index server container exited"
+  fi
+  (( SECONDS - started < 120 )) || { podman logs "$INDEX_CONTAINER" | tail -n 40; fail "index /ready timed out"; }
+  sleep 1
+done
+search="http://127.0.0.1:$index_port/v1/collections/smoke/search"
+unauthenticated=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$search" -d '{"query": "x", "k": 1}')
+[[ "$unauthenticated" == 401 ]] || fail "the index server answered $unauthenticated without a token"
+curl -fsS -X POST "$search" -H "Authorization: Bearer $index_token" \
+  -H 'Content-Type: application/json' -d '{"query": "x", "k": 1}' >/dev/null \
+  || fail "the index server refused its own token"
+printf '    index server ready after %ss, read-only root, 401 without its token\n' $((SECONDS - started))
+podman stop --time 10 "$INDEX_CONTAINER" >/dev/null
 
 log "running $OPERATOR_IMAGE's entrypoint with --help"
 podman run --rm --network host "$OPERATOR_IMAGE" --help | head -n 5
