@@ -177,7 +177,5 @@ def _slowness(seconds: float, previous: float | None, chars: int) -> str | None:
     if seconds > SECONDS_PER_CHAR * chars + SLACK_SECONDS:
         return f"{seconds:.3f} s for {chars} characters"
     if previous is not None and seconds > MEASURABLE_SECONDS and seconds / previous > MAX_GROWTH:
-        return (
-            f"{seconds:.3f} s for {chars} characters, {seconds / previous:.0f}x a quarter"
-        )
+        return f"{seconds:.3f} s for {chars} characters, {seconds / previous:.0f}x a quarter"
     return None
