@@ -3,7 +3,7 @@ index server), through the API over HTTP, in one run.
 
     .venv/bin/python bench/scale.py                          # 10k chunks (CI size, a few minutes)
     .venv/bin/python bench/scale.py --sizes 10000,100000     # the report's sizes
-    .venv/bin/python bench/scale.py --sizes 1000000 --allow-1m  # new design only; >1 hour
+    .venv/bin/python bench/scale.py --sizes 1000000 --allow-1m  # new design only; ~1 hour
 
 For each size a synthetic corpus is made once: chunks of 100-200 words drawn from a Zipf
 distribution over real words (SciFact's vocabulary, stopwords left out), metadata on each
@@ -62,8 +62,8 @@ INDEX_TOKEN = "bench-index-token-" + "x" * 24
 CATEGORIES = [f"category-{n}" for n in range(10)]
 #: Zipf exponent of word frequencies in English text (about 1).
 ZIPF_EXPONENT = 1.07
-#: Sizes at or over this need --allow-1m: on 2 cores, filling Chroma alone takes over an
-#: hour (260 chunks/s measured at 100k), then the replicas and measurements some minutes.
+#: Sizes at or over this need --allow-1m: on 2 cores, filling Chroma alone takes 40-60 min
+#: (260-440 chunks/s measured at 100k), then the replicas and measurements some minutes.
 LARGE_SIZE = 1_000_000
 #: Today's design is measured up to this size (past it, one write costs minutes).
 BASELINE_MAX_SIZE = 100_000
@@ -631,7 +631,7 @@ def main() -> int:
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     if any(s >= LARGE_SIZE for s in sizes) and not args.allow_1m:
-        parser.error("sizes of 1M chunks and over take over an hour: add --allow-1m")
+        parser.error("sizes of 1M chunks and over take about an hour: add --allow-1m")
     designs = [d for d in args.designs.split(",") if d]
     if "old" in designs and not (args.baseline_tree / "api" / "serve.py").exists():
         parser.error(
