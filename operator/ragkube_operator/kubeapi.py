@@ -35,6 +35,11 @@ _RETRYABLE_STATUS: Final = frozenset({401, 409, 429, 500, 502, 503, 504})
 #: applied object (duplicate keys in a list keyed by name, a value of the wrong type).
 _APPLY_BUILD_FAILURE: Final = "failed to create typed patch object"
 _DISCOVERY_TTL_SECONDS: Final = 30.0
+#: (connect, read) seconds of one API call. The calls made here are single objects read or
+#: applied by name, answered in well under a second; the read bound is what a call on a
+#: half-open pooled connection (after a network partition) waits before the pool is dropped
+#: and kopf retries, so it sets how fast the operator recovers.
+REQUEST_TIMEOUT: Final = (5, 20)
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,7 @@ class KubeApi:
                 response_type="object",
                 auth_settings=["BearerToken"],
                 _return_http_data_only=True,
-                _request_timeout=30,
+                _request_timeout=REQUEST_TIMEOUT,
             )
 
         loop = asyncio.get_running_loop()

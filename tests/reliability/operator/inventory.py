@@ -44,15 +44,27 @@ def children(name: str, *, autoscaling: bool = False) -> set[tuple[str, str]]:
         ("StatefulSet", f"{name}-chroma"),
         ("PodDisruptionBudget", f"{name}-api"),
         ("NetworkPolicy", f"{name}-chroma"),
+        ("StatefulSet", f"{name}-index"),
+        ("Service", f"{name}-index"),
+        ("NetworkPolicy", f"{name}-index"),
     }
     if autoscaling:
         expected.add(("HorizontalPodAutoscaler", f"{name}-api"))
     return expected
 
 
-def volume_claim(name: str) -> tuple[str, str]:
-    """The Chroma data claim of a RagDeployment, kept when the RagDeployment is deleted."""
-    return ("PersistentVolumeClaim", f"data-{name}-chroma-0")
+def volume_claims(name: str) -> set[tuple[str, str]]:
+    """The data claims of a RagDeployment's storage tier (Chroma and the lexical index), kept
+    when the RagDeployment is deleted."""
+    return {
+        ("PersistentVolumeClaim", f"data-{name}-chroma-0"),
+        ("PersistentVolumeClaim", f"data-{name}-index-0"),
+    }
+
+
+def storage_pods(name: str) -> set[tuple[str, str]]:
+    """The pods of a RagDeployment's storage tier."""
+    return {("Pod", f"{name}-chroma-0"), ("Pod", f"{name}-index-0")}
 
 
 def generated(found: set[tuple[str, str]], kind: str, prefix: str) -> int:

@@ -100,8 +100,9 @@ def test_converges_after_a_partition_left_connections_half_open(
 ) -> None:
     proxy = proxied_operator
     # 70 s after its last event kopf gives up on a silent watch stream (55 s after this
-    # outage), then the first call on a half-open pooled connection times out (30 s), the
-    # operator drops its pool and kopf retries 5 s later: about 90 s in all. Before the
+    # outage), then the first call on a half-open pooled connection times out (its 20 s read
+    # bound, kubeapi.REQUEST_TIMEOUT), the operator drops its pool and kopf retries 5 s later:
+    # about 80 s in all. Before the
     # operator dropped its pool on errors, urllib3 retried on other dead connections and
     # this took about 120 s.
     outage_then_recovery(kube, namespace, operator, proxy.partition, proxy.restore, 110)

@@ -2,9 +2,10 @@
 
 Every child carries an owner reference to the RagDeployment, so the garbage collector takes
 whatever the operator creates, even what it applies after the deletion. What must remain
-is the Chroma volume claim (kept on purpose: deleting a RagDeployment never deletes data)
-and the user's own objects (Webhooks and their key Secrets), which must be rendered again
-into the Secret of a RagDeployment re-created under the same name.
+are the storage tier's volume claims, Chroma's and the lexical index's (kept on purpose:
+deleting a RagDeployment never deletes data) and the user's own objects (Webhooks and their
+key Secrets), which must be rendered again into the Secret of a RagDeployment re-created under
+the same name.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def rendered(kube: Kube, namespace: str) -> dict[str, str]:
 
 def nothing_but_kept_objects(kube: Kube, namespace: str) -> bool:
     found = inventory.objects(kube, namespace)
-    return found - USER_OBJECTS <= {inventory.volume_claim("doomed")}
+    return found - USER_OBJECTS <= inventory.volume_claims("doomed")
 
 
 def create(kube: Kube, namespace: str) -> None:

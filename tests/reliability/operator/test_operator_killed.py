@@ -34,11 +34,11 @@ def all_ready(kube: Kube, namespace: str) -> bool:
 
 
 def expected_objects(found: set[tuple[str, str]]) -> bool:
-    """Each RagDeployment's children, one ReplicaSet, its pods and its claim; nothing else."""
+    """Each RagDeployment's children, one ReplicaSet, its pods and its claims; nothing else."""
     expected: set[tuple[str, str]] = set()
     for name in NAMES:
         expected |= inventory.children(name)
-        expected |= {("Pod", f"{name}-chroma-0"), inventory.volume_claim(name)}
+        expected |= inventory.storage_pods(name) | inventory.volume_claims(name)
         if inventory.generated(found, "ReplicaSet", f"{name}-api-") != 1:
             return False
         if inventory.generated(found, "Pod", f"{name}-api-") != 2:
@@ -83,7 +83,15 @@ def test_killed_twice_during_a_creation_burst_converges_exactly(
     except AssertionError as error:
         found = inventory.objects(kube, namespace)
         raise AssertionError(f"{error}; found {sorted(found)}") from None
-    assert len(found) == len(NAMES) * (len(inventory.children("x")) + 5)
+    # Per RagDeployment: its children, one ReplicaSet with two API pods, the storage pods and
+    # their claims.
+    per_deployment = (
+        len(inventory.children("x"))
+        + 3
+        + len(inventory.storage_pods("x"))
+        + len(inventory.volume_claims("x"))
+    )
+    assert len(found) == len(NAMES) * per_deployment
     for item in kube.items("ragdeployments", namespace):
         status = item["status"]
         assert status["observedGeneration"] == item["metadata"]["generation"]
