@@ -109,11 +109,13 @@ def rag_deployment_names(namespace: str | None, name: str, **_: Any) -> dict[Non
     "customresourcedefinitions",
     when=lambda body, **_: optional_apis.is_optional_api(body),
 )
-async def optional_api_changed(memo: kopf.Memo, **kwargs: Any) -> None:
+async def optional_api_changed(
+    type: str | None, body: kopf.Body, memo: kopf.Memo, **kwargs: Any
+) -> None:
     """A Gateway API or Prometheus Operator CRD came, went or became established."""
     # kopf passes each index by its function's name.
     names: kopf.Index[None, tuple[str, str]] = kwargs["rag_deployment_names"]
-    await optional_apis.on_crd_event(_state(memo), names.get(None, []))
+    await optional_apis.on_crd_event(_state(memo), type, body, names.get(None, []))
 
 
 @kopf.on.resume(*WEBHOOKS)

@@ -29,6 +29,8 @@ class OperatorState:
     applied: dict[ChildKey, str] = field(default_factory=dict)
     #: Last seen Deployments and StatefulSets of the RagDeployments, keyed by (kind, ns, name).
     workloads: dict[ChildKey, Mapping[str, Any]] = field(default_factory=dict)
+    #: Per optional API's CRD name: whether it was established when last seen.
+    optional_apis: dict[str, bool] = field(default_factory=dict)
 
     def lock(self, namespace: str, name: str) -> asyncio.Lock:
         """The lock serialising all writes for one RagDeployment's children."""

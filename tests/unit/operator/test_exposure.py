@@ -14,7 +14,7 @@ from ragkube_operator import kinds
 from ragkube_operator.api_configmap import api_configmap
 from ragkube_operator.children import plan
 from ragkube_operator.exposure import exposure_condition, external_url
-from ragkube_operator.handlers.optional_apis import is_optional_api
+from ragkube_operator.handlers.optional_apis import is_optional_api, served_changed
 from ragkube_operator.http_route import http_route
 from ragkube_operator.ingress import ingress
 from ragkube_operator.models import RagDeployment
@@ -226,3 +226,24 @@ def test_only_the_crds_of_optional_child_kinds_trigger_a_reconcile_of_all() -> N
     assert is_optional_api(crd("servicemonitors.monitoring.coreos.com"))
     assert not is_optional_api(crd("gateways.gateway.networking.k8s.io"))
     assert not is_optional_api(crd("ragdeployments.ragkube.dev"))
+
+
+def test_only_a_change_in_whether_an_optional_api_is_served_reconciles_everything() -> None:
+    name = "httproutes.gateway.networking.k8s.io"
+    established = {
+        "metadata": {"name": name},
+        "status": {"conditions": [{"type": "Established", "status": "True"}]},
+    }
+    pending = {"metadata": {"name": name}, "status": {"conditions": []}}
+    seen: dict[str, bool] = {}
+
+    steps = [
+        served_changed(seen, "ADDED", pending),  # first sight
+        served_changed(seen, "MODIFIED", pending),  # still not served
+        served_changed(seen, "MODIFIED", established),  # now served
+        served_changed(seen, "MODIFIED", established),  # a status or managedFields update
+        served_changed(seen, None, established),  # the re-list after a watch restart
+        served_changed(seen, "DELETED", established),  # gone
+    ]
+
+    assert steps == [True, False, True, False, False, True]
