@@ -21,6 +21,7 @@ from rag_core.documents import (
 )
 from rag_core.filters import MAX_FIELD_CHARS
 from rag_core.settings import RagSettings
+from ragkube_contract.settings import RETRIEVAL_TOP_K
 
 #: Chroma refuses empty keys and keys starting with "#" or "$" (its own namespaces); refusing
 #: them here makes such a document a 422 instead of a failed write of the whole batch.
@@ -42,7 +43,12 @@ class QueryRequest(BaseModel):
     query: str = Field(
         min_length=MIN_QUERY_CHARS, max_length=MAX_QUERY_CHARS, description="The question."
     )
-    max_results: int = Field(default=5, ge=1, le=20, description="Sources to return.")
+    max_results: int | None = Field(
+        default=None,
+        ge=RETRIEVAL_TOP_K.ge,
+        le=RETRIEVAL_TOP_K.le,
+        description="Sources to return; the deployment's default (RETRIEVAL_TOP_K) when absent.",
+    )
     threshold: float | None = Field(
         default=None,
         ge=0.0,
@@ -260,7 +266,7 @@ class RagkubeOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_results: int = Field(default=5, ge=1, le=20)
+    max_results: int | None = Field(default=None, ge=RETRIEVAL_TOP_K.ge, le=RETRIEVAL_TOP_K.le)
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     mode: RetrievalMode | None = None
     filters: dict[str, Any] | None = None

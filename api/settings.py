@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rag_core.settings import RagSettings
 from ragkube_contract import api_image
+from ragkube_contract import settings as shared
+from ragkube_contract.settings import EmbeddingsProvider, RetrievalMode
 
 #: Secrets that appear in examples (the seed chapter's `.env.example` among them). A
 #: production deployment that still carries one of these has not been configured.
@@ -82,25 +84,25 @@ class Settings(BaseSettings):
     chroma_collection_name: str = "ragkube"
     #: Bound on each request to the Chroma server; a frozen server then fails fast (503).
     chroma_timeout_seconds: float = Field(default=10.0, gt=0)
-    embeddings_provider: Literal["local", "openai-compatible"] = "local"
-    embeddings_model: str = "all-MiniLM-L6-v2"
+    embeddings_provider: EmbeddingsProvider = shared.EMBEDDINGS_PROVIDER.field()
+    embeddings_model: str = shared.EMBEDDINGS_MODEL.field()
     llm_provider: Literal["extractive", "openai-compatible"] | None = None
     llm_model: str = "gpt-4o-mini"
     llm_base_url: str | None = None
-    llm_timeout_seconds: float = Field(default=30.0, gt=0)
+    llm_timeout_seconds: float = shared.LLM_TIMEOUT_SECONDS.field(gt=0)
     #: LLM_FALLBACK_EXTRACTIVE: answer extractively (flagged `llm_fallback`) when the model
     #: fails, instead of 502/503/504. On by default.
     llm_fallback_extractive: bool = True
     openai_api_key: SecretStr | None = None
-    retrieval_mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
-    retrieval_top_k: int = Field(default=5, ge=1, le=20)
-    retrieval_threshold: float = Field(default=0.25, ge=0.0, le=1.0)
-    #: RETRIEVAL_FUSION_DENSE_WEIGHT: the dense side's prior share in hybrid fusion (0.5 is
-    #: even); lower it for a corpus where BM25 is known to be much the stronger method.
-    retrieval_fusion_dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
-    chunk_size: int = Field(default=256, ge=16)
-    chunk_overlap: int = Field(default=32, ge=0)
-    guardrails_enabled: bool = True
+    # Defaults, bounds and meaning of the settings a RagDeployment's spec also sets are
+    # declared once, in ragkube_contract.settings.
+    retrieval_mode: RetrievalMode = shared.RETRIEVAL_MODE.field()
+    retrieval_top_k: int = shared.RETRIEVAL_TOP_K.field()
+    retrieval_threshold: float = shared.RETRIEVAL_THRESHOLD.field()
+    retrieval_fusion_dense_weight: float = shared.RETRIEVAL_FUSION_DENSE_WEIGHT.field()
+    chunk_size: int = shared.CHUNK_SIZE.field()
+    chunk_overlap: int = shared.CHUNK_OVERLAP.field()
+    guardrails_enabled: bool = shared.GUARDRAILS_ENABLED.field()
     guardrails_blocked_patterns: CsvList = Field(default_factory=list)
     #: GUARDRAILS_ALLOW_OPT_OUT: let every caller send `use_guardrails: false`; by default
     #: only callers with the `admin` scope may (others get 403).
@@ -129,14 +131,14 @@ class Settings(BaseSettings):
     # --- auth ------------------------------------------------------------------------------
     jwt_secret_key: SecretStr | None = None
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
-    jwt_expire_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    jwt_expire_minutes: int = shared.JWT_EXPIRE_MINUTES.field()
     users_file: Path | None = None
 
     # --- HTTP behaviour ----------------------------------------------------------------------
     allowed_origins: CsvList = Field(default_factory=list)
     max_request_bytes: int = Field(default=12 * 1024 * 1024, ge=1024)
-    rate_limit_requests: int = Field(default=100, ge=1)
-    rate_limit_window: int = Field(default=60, ge=1)
+    rate_limit_requests: int = shared.RATE_LIMIT_REQUESTS.field()
+    rate_limit_window: int = shared.RATE_LIMIT_WINDOW.field()
     #: What the limiter does when Redis cannot be reached: "open" lets the request through
     #: (availability first), "closed" answers 503 (protection first).
     rate_limit_on_redis_error: Literal["open", "closed"] = "open"

@@ -214,7 +214,15 @@ def query(
     api_key: ApiKeyOption = None,
     token: TokenOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
-    max_results: Annotated[int, typer.Option(min=1, max=20, help="Sources to return.")] = 5,
+    max_results: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=20,
+            help="Sources to return; the deployment's RETRIEVAL_TOP_K when absent.",
+            show_default=False,
+        ),
+    ] = None,
     mode: Annotated[
         str | None,
         typer.Option(help="Retrieval mode: hybrid, dense or lexical.", show_default=False),

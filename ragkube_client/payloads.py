@@ -60,7 +60,7 @@ def upload_name(path: Path) -> str:
 def query_body(
     query: str,
     *,
-    max_results: int = 5,
+    max_results: int | None = None,
     threshold: float | None = None,
     use_guardrails: bool = True,
     conversation_id: str | None = None,
@@ -68,11 +68,9 @@ def query_body(
     mode: RetrievalMode | None = None,
 ) -> dict[str, Any]:
     """The JSON body of POST /query and /query/stream (unset options left to the server)."""
-    body: dict[str, Any] = {
-        "query": query,
-        "max_results": max_results,
-        "use_guardrails": use_guardrails,
-    }
+    body: dict[str, Any] = {"query": query, "use_guardrails": use_guardrails}
+    if max_results is not None:
+        body["max_results"] = max_results
     if threshold is not None:
         body["threshold"] = threshold
     if conversation_id is not None:

@@ -52,14 +52,13 @@ class Setting(Generic[T]):
 
     def field(self, **extra: Any) -> Any:
         """A pydantic `Field` with this default, bounds and description; `extra` adds what
-        only one side has (the CRD's camelCase alias, a string length)."""
+        only one side has (the CRD's camelCase alias, a string length, a bound)."""
+        # A consumer's own bound (the CRD's integer seconds) replaces the shared one.
+        options: dict[str, Any] = {"ge": self.ge, "gt": self.gt, "le": self.le, **extra}
         return Field(
             default=self.default,
             description=f"{self.description} API setting {self.env}.",
-            ge=self.ge,
-            gt=self.gt,
-            le=self.le,
-            **extra,
+            **options,
         )
 
 
@@ -101,7 +100,7 @@ CHUNK_SIZE: Final = Setting[int](
 CHUNK_OVERLAP: Final = Setting[int](
     "CHUNK_OVERLAP",
     32,
-    "Tokens consecutive chunks share; smaller than the chunk size.",
+    "Tokens consecutive chunks share; less than half the chunk size.",
     ge=0,
     le=4096,
 )
@@ -123,7 +122,7 @@ LLM_TIMEOUT_SECONDS: Final = Setting[int](
 JWT_EXPIRE_MINUTES: Final = Setting[int](
     "JWT_EXPIRE_MINUTES",
     30,
-    "Lifetime of an access token issued by /auth/token, in minutes.",
+    "Lifetime of an access token issued by /auth/login, in minutes.",
     ge=1,
     le=7 * 24 * 60,
 )

@@ -21,6 +21,7 @@ from rag_core import RAGSystem
 from rag_core.answers import QueryResult
 from rag_core.errors import RagError
 from rag_core.filters import validate_filters
+from rag_core.settings import RagSettings
 from rag_core.system import DEGRADED
 
 router = APIRouter(tags=["query"])
@@ -38,11 +39,16 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def query_options(body: QueryRequest) -> dict[str, Any]:
-    """The keyword arguments of `RAGSystem.aquery` a request sets."""
+def query_options(body: QueryRequest, settings: RagSettings) -> dict[str, Any]:
+    """The keyword arguments of `RAGSystem.aquery` a request sets.
+
+    What the request leaves out is the deployment's (RETRIEVAL_TOP_K, RETRIEVAL_THRESHOLD),
+    filled in here so that the answer cache keys on the values the answer was made with:
+    a shared cache must not serve an answer made under other settings.
+    """
     return {
-        "max_results": body.max_results,
-        "threshold": body.threshold,
+        "max_results": settings.top_k if body.max_results is None else body.max_results,
+        "threshold": settings.threshold if body.threshold is None else body.threshold,
         "mode": body.mode,
         "filters": body.filters,
         "use_guardrails": body.use_guardrails,
@@ -93,7 +99,7 @@ async def answer(
     """
     check_guardrails_choice(body.use_guardrails, caller, services)
     validate_filters(body.filters, rag.settings)  # before they are hashed for the cache key
-    options = query_options(body)
+    options = query_options(body, rag.settings)
     key: str | None = None
     payload: dict[str, Any] | None = None
     blocked = bool(rag.input_guardrails(body.query, body.use_guardrails))
@@ -185,7 +191,7 @@ async def query_stream(
     started = time.perf_counter()
     info.extra["query"] = truncate(body.query)
     check_guardrails_choice(body.use_guardrails, caller, services)
-    options = query_options(body)
+    options = query_options(body, rag.settings)
     events = rag.astream(body.query, **options, caller=caller.label).__aiter__()
     try:
         # Fetch the first event before answering, so a failure to retrieve is a proper

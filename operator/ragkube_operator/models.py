@@ -17,6 +17,9 @@ from typing import Annotated, Any, Final, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from ragkube_contract import settings as shared
+from ragkube_contract.settings import EmbeddingsProvider, RetrievalMode
+
 GROUP: Final = "ragkube.dev"
 VERSION: Final = "v1alpha1"
 API_VERSION: Final = f"{GROUP}/{VERSION}"
@@ -162,8 +165,8 @@ class EmbeddingsSpec(SpecModel):
         )
     )
 
-    provider: Literal["local", "openai-compatible"] = "local"
-    model: str = Field(default="all-MiniLM-L6-v2", min_length=1, max_length=253)
+    provider: EmbeddingsProvider = shared.EMBEDDINGS_PROVIDER.field()
+    model: str = shared.EMBEDDINGS_MODEL.field(min_length=1, max_length=253)
     dimension: int | None = Field(
         default=None, ge=1, le=65536, description="Vector size; needed for unknown models."
     )
@@ -193,7 +196,7 @@ class LlmSpec(SpecModel):
         default=None, max_length=2048, pattern=r"^https?://", alias="baseURL"
     )
     api_key_secret_ref: SecretKeyRef | None = None
-    timeout_seconds: int = Field(default=30, ge=1, le=600)
+    timeout_seconds: int = shared.LLM_TIMEOUT_SECONDS.field(ge=1, le=600)
 
 
 class RetrievalSpec(SpecModel):
@@ -206,20 +209,13 @@ class RetrievalSpec(SpecModel):
         )
     )
 
-    mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
-    top_k: int = Field(default=5, ge=1, le=20, alias="topK")
-    threshold: float = Field(default=0.0, ge=0.0, le=1.0)
-    fusion_dense_weight: float = Field(
-        default=0.5,
-        ge=0.0,
-        le=1.0,
-        description=(
-            "Hybrid mode: the dense side's prior share in fusion (0.5 is even); lower it "
-            "for documents where keyword search is known to be much the stronger method."
-        ),
-    )
-    chunk_size: int = Field(default=256, ge=16, le=8192)
-    chunk_overlap: int = Field(default=32, ge=0, le=4096)
+    # Default, bounds and meaning as the API has them (ragkube_contract.settings).
+    mode: RetrievalMode = shared.RETRIEVAL_MODE.field()
+    top_k: int = shared.RETRIEVAL_TOP_K.field(alias="topK")
+    threshold: float = shared.RETRIEVAL_THRESHOLD.field()
+    fusion_dense_weight: float = shared.RETRIEVAL_FUSION_DENSE_WEIGHT.field()
+    chunk_size: int = shared.CHUNK_SIZE.field()
+    chunk_overlap: int = shared.CHUNK_OVERLAP.field()
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> RetrievalSpec:
@@ -287,14 +283,14 @@ class AuthSpec(SpecModel):
     users_secret_ref: SecretKeyRef | None = Field(
         default=None, description="A users.json file of bcrypt hashes, mounted into API pods."
     )
-    token_ttl_minutes: int = Field(default=30, ge=1, le=10080, alias="tokenTTLMinutes")
+    token_ttl_minutes: int = shared.JWT_EXPIRE_MINUTES.field(alias="tokenTTLMinutes")
 
 
 class RateLimitSpec(SpecModel):
     """Requests allowed per client in a window."""
 
-    requests: int = Field(default=100, ge=1, le=1_000_000)
-    window_seconds: int = Field(default=60, ge=1, le=86400)
+    requests: int = shared.RATE_LIMIT_REQUESTS.field()
+    window_seconds: int = shared.RATE_LIMIT_WINDOW.field()
 
 
 class RedisStorage(ChromaStorage):
@@ -505,7 +501,7 @@ class ExposureSpec(SpecModel):
 class GuardrailsSpec(SpecModel):
     """Input and output checks."""
 
-    enabled: bool = True
+    enabled: bool = shared.GUARDRAILS_ENABLED.field()
     blocked_patterns: list[Annotated[str, Field(max_length=512)]] = Field(
         default_factory=list, max_length=100
     )

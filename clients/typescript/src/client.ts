@@ -200,9 +200,9 @@ async function readBody(response: Response, limit: number, success: boolean, url
 function queryBody(query: string, options: QueryOptions): Record<string, unknown> {
   const body: Record<string, unknown> = {
     query,
-    max_results: options.maxResults ?? 5,
     use_guardrails: options.useGuardrails ?? true,
   };
+  if (options.maxResults !== undefined) body.max_results = options.maxResults;
   if (options.threshold !== undefined) body.threshold = options.threshold;
   if (options.conversationId !== undefined) body.conversation_id = options.conversationId;
   if (options.filters !== undefined) body.filters = options.filters;
