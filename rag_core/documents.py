@@ -169,6 +169,16 @@ class IngestResult:
 
 
 @dataclass(frozen=True)
+class DocumentOriginal:
+    """One document's original as kept in the storage tier (rag_core.document_originals):
+    the document as loading made it, which is what a re-index chunks and embeds."""
+
+    document: LoadedDocument
+    #: When this version was stored (UTC, ISO 8601).
+    stored_at: str
+
+
+@dataclass(frozen=True)
 class DocumentInfo:
     """A stored document as listed by the API."""
 
@@ -176,6 +186,9 @@ class DocumentInfo:
     source: str | None
     metadata: dict[str, Any]
     chunks: int
+    #: Only when one document is read (not in lists); None when its original is not kept
+    #: (ingested before originals were).
+    original: DocumentOriginal | None = None
 
 
 def chunk_id(document_id: str, position: int) -> str:

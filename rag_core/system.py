@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -27,6 +27,7 @@ from rag_core.conversation import (
     RedisMemory,
     conversation_key,
 )
+from rag_core.document_originals import DocumentOriginals
 from rag_core.documents import (
     Chunk,
     DocumentInfo,
@@ -116,6 +117,7 @@ class RAGSystem:
         self._executor: ThreadPoolExecutor | None = None
         self._embedder: Embedder | None = embedder
         self._store = ChromaStore(settings)
+        self._originals = DocumentOriginals(self._store, settings.collection_name)
         self._lexical: LexicalStore | None = None
         self._retriever: Retriever | None = None
         self._encoder: QueryEncoder | None = None
@@ -173,6 +175,7 @@ class RAGSystem:
         if isinstance(self._embedder, LocalEmbedder):
             self._embedder.warm_up()
         self._store.open()
+        self._originals.open()
         self._lexical = open_lexical_index(self.settings)
         self._retriever = Retriever(
             self._store,
@@ -193,6 +196,7 @@ class RAGSystem:
         if self._lexical is not None:
             self._lexical.close()
             self._lexical = None
+        self._originals.close()
         self._store.close()
         if self._executor is not None:
             self._executor.shutdown(wait=True)
@@ -322,6 +326,8 @@ class RAGSystem:
             unique, chunked, self.settings.max_document_chunks
         )
         chunks = [chunk for doc_chunks in chunked for chunk in doc_chunks]
+        # The original before its chunks: whatever has chunks can be rebuilt from its original.
+        self._originals.put([doc for _, doc in unique])
         self._write_chunks(chunks)
         self._delete_stale([(doc.id, len(c)) for (_, doc), c in zip(unique, chunked, strict=True)])
         if chunks:
@@ -382,9 +388,16 @@ class RAGSystem:
         return result
 
     async def aget_document(self, document_id: str) -> DocumentInfo | None:
-        """One stored document, or None."""
-        chunks = await self._run(lambda: self._store.first_chunks(document_id=document_id))
-        return _document_info(chunks[0]) if chunks else None
+        """One stored document with its original (None when not kept), or None."""
+
+        def read() -> DocumentInfo | None:
+            chunks = self._store.first_chunks(document_id=document_id)
+            if not chunks:
+                return None
+            return replace(_document_info(chunks[0]), original=self._originals.get(document_id))
+
+        document: DocumentInfo | None = await self._run(read)
+        return document
 
     async def adelete_document(self, document_id: str) -> bool:
         """Delete a document and all its chunks; False when it did not exist."""
@@ -394,9 +407,12 @@ class RAGSystem:
             # The lexical index first: a crash in between leaves the document in Chroma,
             # where the consistency sweep finds it and writes it back to the lexical index.
             if not self._store.first_chunks(document_id=document_id):
-                return False
+                # An original without chunks is a delete that stopped half way: finish it.
+                return self._originals.delete(document_id)
             self._lexical.delete_document(document_id)
             found = self._store.delete_document(document_id)
+            # The original last, so a crash before it leaves the document rebuildable.
+            self._originals.delete(document_id)
             if found:
                 self._after_write()
             return found

@@ -12,6 +12,7 @@ Chroma (an auth proxy or Chroma Cloud); in the cluster a NetworkPolicy admits on
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -27,6 +28,8 @@ from rag_core.errors import DocumentRejected, InvalidQuery, RagError, VectorStor
 from rag_core.settings import RagSettings
 
 INDEX_VERSION_KEY = "ragkube_index_version"
+#: The collection metadata key holding what built the index (rag_core.index_identity), as JSON.
+INDEX_IDENTITY_KEY = "ragkube_index_identity"
 _T = TypeVar("_T")
 logger = logging.getLogger(__name__)
 
@@ -149,6 +152,21 @@ class ChromaStore:
         )
         self._max_batch = int(self._call(self._client.get_max_batch_size))
 
+    def companion_collection(self, name: str) -> Any:
+        """Another collection on this store's Chroma, created when missing, for what lives
+        beside the chunks (the originals of documents); opened after `open()`."""
+        if self._client is None:
+            raise VectorStoreUnavailable("The vector store is not open; call open() first.")
+        client = self._client
+        return self._call(lambda: client.get_or_create_collection(name, embedding_function=None))
+
+    def call(
+        self, action: Callable[[], _T], refused: Callable[[str], RagError] | None = None
+    ) -> _T:
+        """Run a Chroma call on a companion collection with this store's error sorting:
+        unreachable is `VectorStoreUnavailable`, refused input `refused(reason)`."""
+        return self._call(action, refused)
+
     def _probe(self, headers: Mapping[str, str]) -> None:
         """One heartbeat with the request timeout; raises when the server does not answer."""
         settings = self._settings
@@ -211,20 +229,48 @@ class ChromaStore:
             return False
         return True
 
-    def index_version(self) -> str:
-        """The shared index-version marker, read fresh from Chroma."""
+    def _fresh_metadata(self) -> dict[str, Any]:
+        """The collection's metadata as Chroma holds it now (other replicas write it too)."""
         collection = self._call(
             lambda: self._client.get_collection(
                 self._settings.collection_name, embedding_function=None
             )
         )
-        return str((collection.metadata or {}).get(INDEX_VERSION_KEY, ""))
+        return dict(collection.metadata or {})
+
+    def index_version(self) -> str:
+        """The shared index-version marker, read fresh from Chroma."""
+        return str(self._fresh_metadata().get(INDEX_VERSION_KEY, ""))
+
+    def _modify_metadata(self, **changes: str) -> None:
+        # Chroma's modify() replaces the whole metadata: keep what else it holds.
+        metadata = {**self._fresh_metadata(), **changes}
+        self._call(lambda: self.collection.modify(metadata=metadata))
 
     def bump_index_version(self) -> str:
         """Write a new index-version marker and return it."""
         version = uuid.uuid4().hex
-        self._call(lambda: self.collection.modify(metadata={INDEX_VERSION_KEY: version}))
+        self._modify_metadata(**{INDEX_VERSION_KEY: version})
         return version
+
+    def recorded_identity(self) -> dict[str, Any] | None:
+        """What built the collection (rag_core.index_identity), read fresh; None if unrecorded."""
+        text = self._fresh_metadata().get(INDEX_IDENTITY_KEY)
+        if not isinstance(text, str):
+            return None
+        try:
+            record = json.loads(text)
+        except ValueError:
+            raise RagError("The collection's recorded index identity is not JSON.") from None
+        return record if isinstance(record, dict) else None
+
+    def record_identity(self, identity: Mapping[str, Any]) -> None:
+        """Record what builds the collection in its metadata, beside the index version."""
+        self._modify_metadata(**{INDEX_IDENTITY_KEY: json.dumps(dict(identity), sort_keys=True)})
+
+    def holds_chunks(self) -> bool:
+        """Whether the collection holds any chunk."""
+        return self.count() > 0
 
     def upsert(self, chunks: Sequence[Chunk], embeddings: npt.NDArray[np.float32]) -> None:
         """Insert or overwrite chunks (deterministic ids make re-ingestion idempotent)."""
