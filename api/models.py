@@ -162,6 +162,26 @@ class DocumentOut(BaseModel):
     chunks: int
 
 
+class DocumentOriginalOut(BaseModel):
+    """A document as it was ingested, kept so its index can be rebuilt without a re-upload."""
+
+    text: str = Field(description="The visible text loading made of the upload, as chunked.")
+    source: str | None
+    title: str | None
+    metadata: dict[str, Any]
+    content_hash: str = Field(description="SHA-256 (first 32 hex digits) of the uploaded bytes.")
+    stored_at: str = Field(description="When this version was stored (UTC, ISO 8601).")
+
+
+class DocumentDetail(DocumentOut):
+    """One stored document with its original."""
+
+    original: DocumentOriginalOut | None = Field(
+        default=None,
+        description="null when the original is not kept (ingested before originals were).",
+    )
+
+
 class DocumentPage(BaseModel):
     """One page of the document list."""
 

@@ -22,7 +22,9 @@ from ragkube_client.errors import (
 )
 from ragkube_client.models import (
     Document,
+    DocumentDetail,
     DocumentIn,
+    DocumentOriginal,
     DocumentPage,
     FinalEvent,
     IngestResponse,
@@ -46,7 +48,9 @@ __all__ = [
     "AsyncRagkubeClient",
     "AuthenticationError",
     "Document",
+    "DocumentDetail",
     "DocumentIn",
+    "DocumentOriginal",
     "DocumentPage",
     "FinalEvent",
     "IngestResponse",

@@ -13,7 +13,7 @@ import httpx
 from ragkube_client import payloads
 from ragkube_client.errors import error_from_response
 from ragkube_client.models import (
-    Document,
+    DocumentDetail,
     DocumentIn,
     DocumentPage,
     Health,
@@ -271,10 +271,10 @@ class AsyncRagkubeClient:
         )
         return parse(DocumentPage, response)
 
-    async def get_document(self, document_id: str) -> Document:
-        """One stored document; `NotFoundError` when there is none."""
+    async def get_document(self, document_id: str) -> DocumentDetail:
+        """One stored document with its original; `NotFoundError` when there is none."""
         response = await self._request("GET", f"/documents/{payloads.path_segment(document_id)}")
-        return parse(Document, response)
+        return parse(DocumentDetail, response)
 
     async def delete_document(self, document_id: str) -> None:
         """Remove a document and its chunks; `NotFoundError` when there is none."""

@@ -84,6 +84,23 @@ class Document(_Response):
     chunks: int
 
 
+class DocumentOriginal(_Response):
+    """A document as it was ingested (its visible text, as chunked), kept for re-indexing."""
+
+    text: str
+    source: str | None
+    title: str | None
+    metadata: dict[str, Any]
+    content_hash: str
+    stored_at: str
+
+
+class DocumentDetail(Document):
+    """One stored document with its original; `original` is None where it is not kept."""
+
+    original: DocumentOriginal | None = None
+
+
 class DocumentPage(_Response):
     """One page of the document list."""
 

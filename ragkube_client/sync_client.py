@@ -13,7 +13,7 @@ import httpx
 from ragkube_client import payloads
 from ragkube_client.errors import error_from_response
 from ragkube_client.models import (
-    Document,
+    DocumentDetail,
     DocumentIn,
     DocumentPage,
     Health,
@@ -263,10 +263,10 @@ class RagkubeClient:
         response = self._request("GET", "/documents", params={"offset": offset, "limit": limit})
         return parse(DocumentPage, response)
 
-    def get_document(self, document_id: str) -> Document:
-        """One stored document; `NotFoundError` when there is none."""
+    def get_document(self, document_id: str) -> DocumentDetail:
+        """One stored document with its original; `NotFoundError` when there is none."""
         response = self._request("GET", f"/documents/{payloads.path_segment(document_id)}")
-        return parse(Document, response)
+        return parse(DocumentDetail, response)
 
     def delete_document(self, document_id: str) -> None:
         """Remove a document and its chunks; `NotFoundError` when there is none."""

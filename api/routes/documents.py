@@ -18,6 +18,8 @@ from api.errors import ApiError
 from api.models import (
     METADATA_KEY_PATTERN,
     DocumentBatch,
+    DocumentDetail,
+    DocumentOriginalOut,
     DocumentOut,
     DocumentPage,
     IngestResponse,
@@ -25,6 +27,7 @@ from api.models import (
 )
 from rag_core.documents import (
     DocumentInput,
+    DocumentOriginal,
     MetadataValue,
     is_storable_metadata_value,
     is_valid_unicode,
@@ -226,16 +229,35 @@ def _not_found(document_id: str) -> ApiError:
 
 @router.get(
     "/{document_id}",
-    response_model=DocumentOut,
+    response_model=DocumentDetail,
     responses={404: {"description": "No such document."}},
 )
-async def get_document(document_id: str, rag: RagDep, _caller: QueryCaller) -> DocumentOut:
-    """One stored document's source, metadata and chunk count."""
+async def get_document(document_id: str, rag: RagDep, _caller: QueryCaller) -> DocumentDetail:
+    """One stored document's source, metadata and chunk count, and its original (text,
+    source, title, metadata, content hash) or null where it is not kept."""
     document = await rag.aget_document(document_id)
     if document is None:
         raise _not_found(document_id)
-    return DocumentOut(
-        id=document.id, source=document.source, metadata=document.metadata, chunks=document.chunks
+    return DocumentDetail(
+        id=document.id,
+        source=document.source,
+        metadata=document.metadata,
+        chunks=document.chunks,
+        original=_original_out(document.original),
+    )
+
+
+def _original_out(kept: DocumentOriginal | None) -> DocumentOriginalOut | None:
+    if kept is None:
+        return None
+    original = kept.document
+    return DocumentOriginalOut(
+        text=original.text,
+        source=original.source,
+        title=original.title,
+        metadata=dict(original.metadata),
+        content_hash=original.content_hash,
+        stored_at=kept.stored_at,
     )
 
 

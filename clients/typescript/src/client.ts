@@ -9,7 +9,7 @@ import {
   summariseBody,
 } from "./errors.js";
 import type {
-  Document,
+  DocumentDetail,
   DocumentIn,
   DocumentPage,
   FileUpload,
@@ -468,9 +468,9 @@ export class RagkubeClient {
     return this.json({ method: "GET", path: `/documents?${params}` }, shapes.DocumentPage);
   }
 
-  /** One stored document; `NotFoundError` when there is none. */
-  async getDocument(id: string): Promise<Document> {
-    return this.json({ method: "GET", path: `/documents/${segment(id)}` }, shapes.Document);
+  /** One stored document with its original; `NotFoundError` when there is none. */
+  async getDocument(id: string): Promise<DocumentDetail> {
+    return this.json({ method: "GET", path: `/documents/${segment(id)}` }, shapes.DocumentDetail);
   }
 
   /** Remove a document and its chunks; `NotFoundError` when there is none. */

@@ -76,6 +76,21 @@ export interface Document {
   chunks: number;
 }
 
+/** A document as it was ingested (its visible text, as chunked), kept for re-indexing. */
+export interface DocumentOriginal {
+  text: string;
+  source: string | null;
+  title: string | null;
+  metadata: Record<string, unknown>;
+  content_hash: string;
+  stored_at: string;
+}
+
+/** One stored document with its original; `original` is null where it is not kept. */
+export interface DocumentDetail extends Document {
+  original: DocumentOriginal | null;
+}
+
 /** One page of the document list. */
 export interface DocumentPage {
   items: Document[];

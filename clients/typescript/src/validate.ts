@@ -11,6 +11,8 @@
 
 import type {
   Document,
+  DocumentDetail,
+  DocumentOriginal,
   DocumentPage,
   FinalEvent,
   Health,
@@ -199,6 +201,24 @@ const storedDocument: Check<Document> = (value, path) => {
   };
 };
 
+const documentOriginal: Check<DocumentOriginal> = (value, path) => {
+  const o = object(value, path);
+  return {
+    text: field(o, "text", string, path),
+    source: field(o, "source", nullable(string), path),
+    title: field(o, "title", nullable(string), path),
+    metadata: field(o, "metadata", anyObject, path),
+    content_hash: field(o, "content_hash", string, path),
+    stored_at: field(o, "stored_at", string, path),
+  };
+};
+
+const documentDetail: Check<DocumentDetail> = (value, path) => ({
+  ...storedDocument(value, path),
+  // Absent from servers that keep no originals, as null is for a document kept without one.
+  original: field(object(value, path), "original", nullable(documentOriginal), path, null),
+});
+
 const documentPage: Check<DocumentPage> = (value, path) => {
   const o = object(value, path);
   return {
@@ -297,6 +317,7 @@ export const shapes = {
   QueryResponse: { what: "a QueryResponse", check: queryResponse },
   IngestResponse: { what: "an IngestResponse", check: ingestResponse },
   Document: { what: "a Document", check: storedDocument },
+  DocumentDetail: { what: "a DocumentDetail", check: documentDetail },
   DocumentPage: { what: "a DocumentPage", check: documentPage },
   Token: { what: "a Token", check: token },
   WebhookList: { what: "a list of Webhook", check: arrayOf(webhook) },

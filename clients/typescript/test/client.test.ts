@@ -94,6 +94,8 @@ describe("documents and errors", () => {
     const stored = await client.getDocument(id as string);
     expect(stored.source).toBe("raft.md");
     expect(stored.metadata.team).toBe("storage");
+    expect(stored.original?.text).toBe("# Raft\n\nRaft elects a leader that replicates a log.");
+    expect(stored.original?.metadata).toEqual({ team: "storage" });
     await client.deleteDocument(id as string);
     await expect(client.getDocument(id as string)).rejects.toBeInstanceOf(NotFoundError);
   });

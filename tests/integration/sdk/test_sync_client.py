@@ -89,6 +89,9 @@ def test_documents_can_be_ingested_read_and_deleted(live: LiveApi, tmp_path: Pat
         stored = client.get_document(document_id)
         assert stored.source == "raft.md"
         assert stored.metadata["team"] == "storage"
+        assert stored.original is not None
+        assert stored.original.text == note.read_text()
+        assert (stored.original.title, stored.original.metadata) == ("Raft", {"team": "storage"})
         batch = client.ingest([{"content": "Paxos is a consensus protocol.", "id": "paxos"}])
         assert batch.results[0].document_id == "paxos"
         client.delete_document(document_id)

@@ -19,6 +19,8 @@ COUNTERPARTS: dict[type[BaseModel], str] = {
     models.IngestResult: "IngestResultOut",
     models.IngestResponse: "IngestResponse",
     models.Document: "DocumentOut",
+    models.DocumentDetail: "DocumentDetail",
+    models.DocumentOriginal: "DocumentOriginalOut",
     models.DocumentPage: "DocumentPage",
     models.Token: "TokenResponse",
     models.Webhook: "WebhookOut",
