@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class RagError(Exception):
     """Base class of every error rag_core raises on purpose."""
@@ -43,6 +45,15 @@ class LLMRateLimited(LLMUnavailable):
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         self.retry_after = retry_after
+        super().__init__(message)
+
+
+class IndexModelMismatch(RagError):
+    """The active index was built by another embedding model, chunking or analyzer than this
+    deployment is configured with; it is neither queried nor written (`details` names both)."""
+
+    def __init__(self, message: str, details: dict[str, Any]) -> None:
+        self.details = details
         super().__init__(message)
 
 

@@ -100,6 +100,15 @@ class RemoteLexicalIndex:
         hits = [LexicalHit(str(hit["id"]), float(hit["score"])) for hit in found["hits"]]
         return LexicalResult(hits, bool(found["keyword_query"]), int(found["all_terms_matches"]))
 
+    def recorded_identity(self) -> dict[str, Any] | None:
+        """The identity in the collection's manifest on the server, or None."""
+        recorded = self._call("GET", self._path(index_server.IDENTITY_PATH))["identity"]
+        return dict(recorded) if isinstance(recorded, dict) else None
+
+    def record_identity(self, identity: Mapping[str, Any]) -> None:
+        """Record what builds the collection's index in its manifest on the server."""
+        self._call("PUT", self._path(index_server.IDENTITY_PATH), {"identity": dict(identity)})
+
     def __len__(self) -> int:
         return int(self._call("GET", self._path(index_server.STATS_PATH))["chunks"])
 

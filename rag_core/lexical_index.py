@@ -16,6 +16,9 @@ from typing import Any, Protocol
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 _ANY_WORD = re.compile(r"(?u)\w+")
 
+#: The version of `Analyzer`'s analysis, recorded with every index: change it whenever the
+#: terms a text gives change (another stemmer, stopword list or tokenisation).
+ANALYZER_VERSION = "english-snowball-bm25s-stopwords-v1"
 #: A query of at most this many words, none of them a function word, is a keyword query.
 KEYWORD_QUERY_WORDS = 4
 
@@ -84,3 +87,11 @@ class LexicalStore(Protocol):
     ) -> LexicalResult: ...
 
     def close(self) -> None: ...
+
+    def recorded_identity(self) -> dict[str, Any] | None:
+        """The identity of what built this index (`rag_core.index_identity`), or None."""
+        ...
+
+    def record_identity(self, identity: Mapping[str, Any]) -> None:
+        """Record the identity of what builds this index (replaces an earlier one)."""
+        ...

@@ -21,6 +21,8 @@ by term.
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -36,6 +38,9 @@ _DOCUMENT_ID = "document_id"
 _POSITION = "position"
 _BODY = "body"
 _META = "meta"
+#: The manifest beside the segments recording what built the index (rag_core.index_identity);
+#: tantivy deletes only files it manages, so it leaves this one alone.
+IDENTITY_FILE = "ragkube-identity.json"
 #: Memory the writer may buffer before it writes a segment (tantivy's minimum is 15 MB).
 WRITER_HEAP_BYTES = 32 * 1024 * 1024
 #: The writer indexes with one thread: API pods and the index server have few cores, and
@@ -81,6 +86,8 @@ class TantivyLexicalIndex:
 
     def __init__(self, directory: Path | None = None) -> None:
         self._analyzer = Analyzer()
+        self._directory = directory
+        self._identity: dict[str, Any] | None = None  # an in-memory index's manifest
         self._schema = _schema()
         if directory is None:
             self._index = tantivy.Index(self._schema)
@@ -104,6 +111,30 @@ class TantivyLexicalIndex:
 
     def __len__(self) -> int:
         return int(self._index.searcher().num_docs)
+
+    def recorded_identity(self) -> dict[str, Any] | None:
+        """The identity in the index's manifest, or None when none was recorded."""
+        if self._directory is None:
+            return None if self._identity is None else dict(self._identity)
+        try:
+            recorded = json.loads((self._directory / IDENTITY_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except ValueError:
+            raise RagError(f"The lexical index's {IDENTITY_FILE} is not JSON.") from None
+        if not isinstance(recorded, dict):
+            raise RagError(f"The lexical index's {IDENTITY_FILE} is not a JSON object.")
+        return recorded
+
+    def record_identity(self, identity: Mapping[str, Any]) -> None:
+        """Write the manifest atomically (a crash leaves the old one or the new one)."""
+        if self._directory is None:
+            self._identity = dict(identity)
+            return
+        target = self._directory / IDENTITY_FILE
+        partial = target.with_name(f".{IDENTITY_FILE}.{os.getpid()}.partial")
+        partial.write_text(json.dumps(dict(identity), sort_keys=True), encoding="utf-8")
+        os.replace(partial, target)
 
     def analyze(self, text: str) -> list[str]:
         """The index terms of a text (what BM25 matches)."""

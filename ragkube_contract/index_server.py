@@ -29,6 +29,9 @@ SEARCH_PATH: Final = COLLECTION_PREFIX + "/search"
 DOCUMENT_CHUNKS_PATH: Final = COLLECTION_PREFIX + "/documents/{document_id}/chunk-ids"
 #: GET -> {"chunks": n}
 STATS_PATH: Final = COLLECTION_PREFIX + "/stats"
+#: GET -> {"identity": {...} | null}; PUT {"identity": {...}} -> {"identity": {...}}: the
+#: manifest of what built the collection's index (rag_core.index_identity), kept with it.
+IDENTITY_PATH: Final = COLLECTION_PREFIX + "/identity"
 #: A collection name the server accepts (also its directory name on the volume).
 COLLECTION_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 

@@ -69,6 +69,11 @@ class SearchBody(_Strict):
     filters: dict[str, Any] | None = None
 
 
+class IdentityBody(_Strict):
+    #: A flat record of scalars (rag_core.index_identity.IndexIdentity), bounded.
+    identity: dict[str, str | int | float | bool] = Field(max_length=32)
+
+
 @dataclass
 class _Slot:
     index: TantivyLexicalIndex
@@ -251,6 +256,12 @@ def create_app(settings: IndexSettings) -> Starlette:
     async def stats(_: Request, lexical: TantivyLexicalIndex) -> dict[str, Any]:
         return {"chunks": await run_in_threadpool(len, lexical)}
 
+    async def identity(request: Request, lexical: TantivyLexicalIndex) -> dict[str, Any]:
+        if request.method == "PUT":
+            body = await _body(request, IdentityBody)
+            await run_in_threadpool(lexical.record_identity, body.identity)
+        return {"identity": await run_in_threadpool(lexical.recorded_identity)}
+
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -270,6 +281,7 @@ def create_app(settings: IndexSettings) -> Starlette:
             Route(index_server.SEARCH_PATH, guarded(search), methods=["POST"]),
             Route(index_server.DOCUMENT_CHUNKS_PATH, guarded(document_chunks), methods=["GET"]),
             Route(index_server.STATS_PATH, guarded(stats), methods=["GET"]),
+            Route(index_server.IDENTITY_PATH, guarded(identity), methods=["GET", "PUT"]),
         ],
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error},
