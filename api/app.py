@@ -46,6 +46,7 @@ from api.settings import Settings
 from api.webhooks import RetryPolicy, URLGuard, WebhookDispatcher, WebhookRegistry
 from api.webhooks.delivery_queue import DeliveryQueue, InProcessDeliveryQueue, RedisDeliveryQueue
 from rag_core import RAGSystem
+from rag_core.index_identity import rebuild_hint
 from rag_core.redis_client import redis_client
 from ragkube_contract import api_image
 
@@ -166,6 +167,14 @@ def create_app(settings: Settings, *, rag_system: RAGSystem | None = None) -> Fa
         rag = rag_system or RAGSystem(settings.to_rag_settings())
         if rag_system is None:
             await rag.astart()
+        mismatch = rag.index_mismatch
+        if mismatch is not None:
+            # Said at start, where whoever changed the model looks: the pod stays unready.
+            log.error(
+                "index_model_mismatch",
+                message=f"{mismatch.message}. Queries and writes are refused (503).",
+                rebuild=rebuild_hint(rag.settings),
+            )
         credentials = CredentialStore(settings.users_file)
         credentials.load_or_raise()
         tokens = TokenService(
@@ -190,7 +199,7 @@ def create_app(settings: Settings, *, rag_system: RAGSystem | None = None) -> Fa
         gate.limiter = _limiter(settings, redis)
         gate.credentials = credentials
         gate.tokens = tokens
-        if settings.ingest_sample_corpus:
+        if settings.ingest_sample_corpus and mismatch is None:
             await _ingest_sample_corpus(rag)
         dispatcher.start()
         repairer = LexicalRepairer(

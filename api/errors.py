@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.request_context import current_request_id
 from rag_core.errors import (
     DocumentRejected,
+    IndexModelMismatch,
     InvalidQuery,
     LexicalIndexUnavailable,
     LimitExceeded,
@@ -126,6 +127,9 @@ def map_rag_error(exc: RagError) -> ApiError:
             str(exc),
             details={"document": exc.document, "reason": exc.reason},
         )
+    if isinstance(exc, IndexModelMismatch):
+        # Not worth retrying: it lasts until an index built with this configuration is active.
+        return ApiError(503, "index_model_mismatch", str(exc), details=exc.details)
     if isinstance(exc, LimitExceeded):
         limit = {"limit": exc.limit, "maximum": exc.maximum}
         return ApiError(400, "limit_exceeded", str(exc), details=limit)

@@ -247,6 +247,19 @@ class ReadyResponse(BaseModel):
     checks: dict[str, bool]
 
 
+class IndexIdentityOut(BaseModel):
+    """What built the active index, as the index records it (never read from settings)."""
+
+    embedding_provider: str
+    embedding_model: str
+    dimension: int
+    normalized: bool
+    chunk_size: int
+    chunk_overlap: int
+    analyzer: str = Field(description="Version of the lexical analysis its BM25 terms came from.")
+    built_at: str = Field(description="When its first chunk was written (UTC, ISO 8601).")
+
+
 class StatsResponse(BaseModel):
     """Collection and service statistics."""
 
@@ -257,6 +270,9 @@ class StatsResponse(BaseModel):
     index_version: str
     uptime_seconds: float
     rag: dict[str, Any]
+    index: IndexIdentityOut | None = Field(
+        default=None, description="null while the index is empty and records no identity."
+    )
 
 
 # --- OpenAI-compatible chat -----------------------------------------------------------------

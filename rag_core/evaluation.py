@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from rag_core.documents import DocumentInput
 from rag_core.embeddings import CachedEmbedder, Embedder
@@ -49,6 +50,8 @@ class EvalReport:
     queries: int
     ingest_seconds: float
     modes: list[ModeReport] = field(default_factory=list)
+    #: What built the evaluated index, as the index records it (`IndexIdentity.record()`).
+    index: dict[str, Any] | None = None
 
     def mode(self, name: str) -> ModeReport:
         return next(m for m in self.modes if m.mode == name)
@@ -254,6 +257,7 @@ async def _evaluate(
     await system.astart()
     try:
         documents, chunks, ingest_seconds = await ingest_corpus(system, dataset_dir, say)
+        index = (await system.astats())["index"]
         reports = [
             await asyncio.to_thread(
                 _score_mode, system, query_embedder, mode, queries, qrels, query_ids
@@ -271,6 +275,7 @@ async def _evaluate(
         queries=len(query_ids),
         ingest_seconds=ingest_seconds,
         modes=reports,
+        index=index,
     )
 
 

@@ -7,6 +7,7 @@ event loop; queries that arrive together share one model call for their embeddin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -54,6 +55,14 @@ from rag_core.generation import (
 )
 from rag_core.grounding import grounding_score
 from rag_core.guardrails import Guardrails
+from rag_core.index_identity import (
+    IdentityKeeper,
+    IdentityStore,
+    IndexIdentity,
+    IndexMismatch,
+    LexicalIdentity,
+    configured_identity,
+)
 from rag_core.lexical_client import RemoteLexicalIndex
 from rag_core.lexical_index import LexicalResult, LexicalStore
 from rag_core.parse_worker import ParsePool
@@ -132,6 +141,7 @@ class RAGSystem:
         self._chunking = ChunkingOptions(settings.chunk_size, settings.chunk_overlap)
         self._parser = ParsePool(settings.parse_workers, settings.parse_timeout_seconds)
         self._index_version = ""
+        self._identity: IdentityKeeper | None = None
         self._started = False
 
     # ----------------------------------------------------------------- lifecycle
@@ -183,8 +193,17 @@ class RAGSystem:
             self.settings.candidates,
             self.settings.fusion_dense_weight,
         )
+        stores: dict[str, IdentityStore] = {
+            "vector": self._store,
+            "lexical": LexicalIdentity(self._lexical),
+        }
+        configured = configured_identity(self.settings, self._embedder)
+        self._identity = IdentityKeeper(configured, stores)
+        mismatch = self._identity.check(adopt=True)
+        if mismatch is not None:
+            logger.error("%s. Queries and writes are refused.", mismatch.message)
         self._index_version = self._store.index_version()
-        if isinstance(self._lexical, TantivyLexicalIndex):
+        if isinstance(self._lexical, TantivyLexicalIndex) and mismatch is None:
             self._repair_local_lexical(self._lexical)
 
     async def aclose(self) -> None:
@@ -224,10 +243,22 @@ class RAGSystem:
         VectorStoreUnavailable when Chroma cannot be reached). Embedded Chroma belongs to this
         process alone, so the version it keeps is current.
         """
+        _started(self._identity).refuse_if_mismatched()  # before any cached answer is served
         if not self.settings.chroma_host:
             return self._index_version
         version: str = await self._run(self._store.index_version)
         return version
+
+    @property
+    def index_mismatch(self) -> IndexMismatch | None:
+        """How the active index differs from this deployment's configuration, as last checked
+        (at start, before each write, on each readiness check); None when it may be used."""
+        return None if self._identity is None else self._identity.mismatch
+
+    @property
+    def configured_identity(self) -> IndexIdentity:
+        """The identity an index written by this deployment records."""
+        return _started(self._identity).configured
 
     @property
     def embedder(self) -> Embedder:
@@ -276,6 +307,7 @@ class RAGSystem:
         """Compare `limit` documents from `offset` in both stores and fix the lexical side;
         the next offset (0: the sweep is complete). Background work, never on a request."""
         lexical = _started(self._lexical)
+        _started(self._identity).refuse_if_mismatched()
 
         def repair() -> tuple[Repair, int]:
             repaired, next_offset = repair_page(self._store, lexical, offset, limit)
@@ -296,6 +328,7 @@ class RAGSystem:
     def _ingest_blocking(self, documents: list[DocumentInput]) -> list[IngestResult]:
         assert self._embedder is not None
         assert self._lexical is not None
+        _started(self._identity).before_write()  # another replica may have switched the index
         results: list[IngestResult | None] = []
         loaded: list[tuple[int, LoadedDocument]] = []
         for index, document in enumerate(documents):
@@ -404,6 +437,7 @@ class RAGSystem:
 
         def delete() -> bool:
             assert self._lexical is not None
+            _started(self._identity).before_write(record=False)
             # The lexical index first: a crash in between leaves the document in Chroma,
             # where the consistency sweep finds it and writes it back to the lexical index.
             if not self._store.first_chunks(document_id=document_id):
@@ -421,29 +455,34 @@ class RAGSystem:
         return deleted
 
     async def acheck_ready(self) -> dict[str, bool]:
-        """Whether the vector store answers and the model is loaded; never takes much longer
-        than `chroma_timeout_seconds`, even when every worker thread is busy or blocked."""
+        """Whether the vector store answers, the model is loaded and the active index was
+        built by this configuration (`index_mismatch` says how not; re-read here, so a switched
+        index is noticed); never takes much longer than twice `chroma_timeout_seconds`, even
+        when every worker thread is busy or blocked."""
         model = self._started and self._embedder is not None
         store = False
+        timeout = self.settings.chroma_timeout_seconds
         if self._started:
             try:
-                store = bool(
-                    await asyncio.wait_for(
-                        self._run(self._store.heartbeat), self.settings.chroma_timeout_seconds
-                    )
-                )
+                store = bool(await asyncio.wait_for(self._run(self._store.heartbeat), timeout))
             except TimeoutError:
                 store = False
-        return {"vector_store": store, "model": model}
+            if store:
+                # A failed re-read keeps the last verdict; the store check reports the outage.
+                with contextlib.suppress(TimeoutError, RagError):
+                    await asyncio.wait_for(self._run(_started(self._identity).check), timeout)
+        return {"vector_store": store, "model": model, "index": self.index_mismatch is None}
 
     async def astats(self) -> dict[str, Any]:
         """Counts and configuration worth showing an operator."""
 
-        def counts() -> tuple[int, int, str]:
+        def counts() -> tuple[int, int, str, dict[str, Any] | None]:
             store = self._store
-            return store.document_count(), store.count(), store.index_version()
+            recorded = store.recorded_identity()
+            identity = None if recorded is None else IndexIdentity.from_record(recorded).record()
+            return store.document_count(), store.count(), store.index_version(), identity
 
-        documents, chunks, version = await self._run(counts)
+        documents, chunks, version, identity = await self._run(counts)
         return {
             "documents": documents,
             "chunks": chunks,
@@ -455,6 +494,8 @@ class RAGSystem:
             "llm_provider": self.settings.llm_provider,
             "index_version": version,
             "lexical_index": "server" if self.settings.lexical_index_url else "in-process",
+            # What built the index, as the index records it (None before its first write).
+            "index": identity,
         }
 
     # ------------------------------------------------------------------- queries
@@ -469,6 +510,7 @@ class RAGSystem:
         use_guardrails: bool,
         memory_key: str | None,
     ) -> tuple[_Prepared, list[tuple[str, str]]]:
+        _started(self._identity).refuse_if_mismatched()
         chosen_mode = mode or self.settings.retrieval_mode
         if chosen_mode not in RETRIEVAL_MODES:
             raise InvalidQuery(

@@ -56,3 +56,12 @@ def show(report: Any) -> None:
             f"{total.get('p95', float('nan')):.2f}",
         )
     out().print(table)
+    if report.index is not None:
+        index = report.index
+        out().print(
+            f"index: {index['embedding_model']} ({index['embedding_provider']}, "
+            f"{index['dimension']} dimensions, "
+            f"{'normalised' if index['normalized'] else 'not normalised'}), "
+            f"chunks of {index['chunk_size']} tokens with {index['chunk_overlap']} overlap, "
+            f"analyzer {index['analyzer']}, built {index['built_at']}"
+        )

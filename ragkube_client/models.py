@@ -148,6 +148,19 @@ class Readiness(_Response):
     checks: dict[str, bool]
 
 
+class IndexIdentity(_Response):
+    """What built the active index, as the index records it."""
+
+    embedding_provider: str
+    embedding_model: str
+    dimension: int
+    normalized: bool
+    chunk_size: int
+    chunk_overlap: int
+    analyzer: str
+    built_at: str
+
+
 class Stats(BaseModel):
     """Collection and service statistics."""
 
@@ -158,6 +171,8 @@ class Stats(BaseModel):
     index_version: str
     uptime_seconds: float
     rag: dict[str, Any]
+    #: None while the index is empty and records no identity (and from older servers).
+    index: IndexIdentity | None = None
 
 
 class ErrorEnvelope(_Response):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from api.deps import RagDep
@@ -21,17 +23,24 @@ async def health() -> HealthResponse:
 @router.get(
     api_image.READINESS_PATH,
     response_model=ReadyResponse,
-    responses={503: {"description": "A check failed; `details.checks` names it."}},
+    responses={
+        503: {
+            "description": "A check failed; `details.checks` names it. When the index was "
+            "built by another model or chunking, `details.index` holds both identities."
+        }
+    },
 )
 async def ready(rag: RagDep) -> ReadyResponse:
-    """200 when the vector store answers and the model is loaded; 503 naming what failed."""
+    """200 when Chroma answers, the model is loaded and this configuration built the index."""
     checks = await rag.acheck_ready()
     failed = sorted(name for name, ok in checks.items() if not ok)
     if failed:
-        raise ApiError(
-            503,
-            "not_ready",
-            f"Not ready: the {', '.join(failed)} check{'s' if len(failed) > 1 else ''} failed.",
-            details={"checks": checks, "failed": failed},
-        )
+        plural = "s" if len(failed) > 1 else ""
+        message = f"Not ready: the {', '.join(failed)} check{plural} failed."
+        details: dict[str, Any] = {"checks": checks, "failed": failed}
+        mismatch = rag.index_mismatch
+        if mismatch is not None:
+            message = f"{message} {mismatch.message}."
+            details["index"] = mismatch.details()
+        raise ApiError(503, "not_ready", message, details=details)
     return ReadyResponse(checks=checks)

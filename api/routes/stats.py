@@ -7,7 +7,7 @@ import time
 from fastapi import APIRouter, Response
 
 from api.deps import CurrentPrincipal, RagDep, ServicesDep
-from api.models import StatsResponse
+from api.models import IndexIdentityOut, StatsResponse
 from ragkube_contract import api_image
 
 router = APIRouter(tags=["observability"])
@@ -18,6 +18,7 @@ async def stats(rag: RagDep, services: ServicesDep, _caller: CurrentPrincipal) -
     """Documents, chunks and the retrieval configuration of this deployment."""
     rag_stats = await rag.astats()
     documents = int(rag_stats.get("documents", 0))
+    identity = rag_stats.get("index")
     services.metrics.documents_stored.set(documents)
     return StatsResponse(
         documents=documents,
@@ -25,6 +26,7 @@ async def stats(rag: RagDep, services: ServicesDep, _caller: CurrentPrincipal) -
         index_version=str(rag_stats.get("index_version", "")),
         uptime_seconds=round(time.time() - services.started_at, 3),
         rag=rag_stats,
+        index=IndexIdentityOut(**identity) if identity is not None else None,
     )
 
 

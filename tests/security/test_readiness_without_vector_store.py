@@ -24,7 +24,8 @@ async def test_ready_is_503_naming_the_vector_store_when_chroma_is_down(
             body = response.json()
             assert body["error"] == "not_ready"
             assert body["details"]["failed"] == ["vector_store"]
-            assert body["details"]["checks"] == {"vector_store": False, "model": True}
+            checks = {"vector_store": False, "model": True, "index": True}
+            assert body["details"]["checks"] == checks
             assert "vector_store" in body["message"]
             # Liveness does not depend on Chroma: the pod must not be restarted for it.
             assert (await api.client.get("/health")).status_code == 200

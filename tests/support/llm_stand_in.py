@@ -7,7 +7,9 @@ the client's timeout), "rate_limited" (429 with Retry-After) or "error" (500).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import random
 import re
 import threading
 import time
@@ -27,6 +29,16 @@ class StandInLLM:
     delay_seconds: float = 3.0
     retry_after: str = "7"
     requests: list[dict[str, Any]] = field(default_factory=list)
+    #: Length of the vectors `/embeddings` returns: 3 (length, 1, 0) by default; any other
+    #: length gives a deterministic vector per text, like another embedding model would.
+    embedding_dimension: int = 3
+
+    def embedding_for(self, text: str) -> list[float]:
+        if self.embedding_dimension == 3:
+            return [float(len(text)), 1.0, 0.0]
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+        generator = random.Random(seed)
+        return [generator.uniform(-1.0, 1.0) for _ in range(self.embedding_dimension)]
 
     def answer_for(self, body: dict[str, Any]) -> str:
         prompt = body["messages"][-1]["content"]
@@ -72,7 +84,7 @@ def _handler(llm: StandInLLM) -> type[BaseHTTPRequestHandler]:
             if self.path.endswith("/embeddings"):
                 inputs = body["input"]
                 data = [
-                    {"object": "embedding", "index": i, "embedding": [float(len(t)), 1.0, 0.0]}
+                    {"object": "embedding", "index": i, "embedding": llm.embedding_for(t)}
                     for i, t in enumerate(inputs)
                 ]
                 self._json(

@@ -130,12 +130,26 @@ export interface Readiness {
   checks: Record<string, boolean>;
 }
 
+/** What built the active index, as the index records it. */
+export interface IndexIdentity {
+  embedding_provider: string;
+  embedding_model: string;
+  dimension: number;
+  normalized: boolean;
+  chunk_size: number;
+  chunk_overlap: number;
+  analyzer: string;
+  built_at: string;
+}
+
 export interface Stats {
   documents: number;
   chunks: number;
   index_version: string;
   uptime_seconds: number;
   rag: Record<string, unknown>;
+  /** null while the index is empty and records no identity (and from older servers). */
+  index: IndexIdentity | null;
   [extra: string]: unknown;
 }
 

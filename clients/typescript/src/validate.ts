@@ -16,6 +16,7 @@ import type {
   DocumentPage,
   FinalEvent,
   Health,
+  IndexIdentity,
   IngestResponse,
   IngestResult,
   QueryResponse,
@@ -267,6 +268,20 @@ const readiness: Check<Readiness> = (value, path) => {
   };
 };
 
+const indexIdentity: Check<IndexIdentity> = (value, path) => {
+  const o = object(value, path);
+  return {
+    embedding_provider: field(o, "embedding_provider", string, path),
+    embedding_model: field(o, "embedding_model", string, path),
+    dimension: field(o, "dimension", integer, path),
+    normalized: field(o, "normalized", boolean, path),
+    chunk_size: field(o, "chunk_size", integer, path),
+    chunk_overlap: field(o, "chunk_overlap", integer, path),
+    analyzer: field(o, "analyzer", string, path),
+    built_at: field(o, "built_at", string, path),
+  };
+};
+
 const stats: Check<Stats> = (value, path) => {
   const o = object(value, path);
   return {
@@ -276,6 +291,7 @@ const stats: Check<Stats> = (value, path) => {
     index_version: field(o, "index_version", string, path),
     uptime_seconds: field(o, "uptime_seconds", number, path),
     rag: field(o, "rag", anyObject, path),
+    index: field(o, "index", nullable(indexIdentity), path, null),
   };
 };
 

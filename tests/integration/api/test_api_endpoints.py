@@ -25,7 +25,7 @@ async def test_health_is_cheap_and_ready_names_its_checks(api: Api) -> None:
     assert health.json() == {"status": "ok"}
     ready = await api.client.get("/ready")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"vector_store": True, "model": True}
+    assert ready.json()["checks"] == {"vector_store": True, "model": True, "index": True}
 
 
 async def test_query_answers_with_the_seed_contract_fields(api: Api) -> None:

@@ -44,6 +44,8 @@ def test_eval_scores_each_mode_on_a_beir_dataset(tmp_path: Path) -> None:
     scores = {m["mode"]: m["ndcg_at_10"] for m in report["modes"]}
     assert set(scores) == {"dense", "lexical"}
     assert scores["dense"] > 0.9
+    assert report["index"]["embedding_model"] == "all-MiniLM-L6-v2"
+    assert report["index"]["dimension"] == 384
 
 
 def test_eval_prints_a_table_for_people(tmp_path: Path) -> None:
@@ -52,6 +54,7 @@ def test_eval_prints_a_table_for_people(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "nDCG@10" in result.stdout
     assert "hybrid" in result.stdout
+    assert "index: all-MiniLM-L6-v2 (local, 384 dimensions, normalised)" in result.stdout
 
 
 def test_eval_of_a_folder_without_qrels_exits_1(tmp_path: Path) -> None:

@@ -144,7 +144,7 @@ async def test_listing_documents_pages_and_counts(system: RAGSystem) -> None:
     stats = await system.astats()
     assert stats["documents"] == 10
     assert stats["dimension"] == system.embedding_dimension == 384
-    assert await system.acheck_ready() == {"vector_store": True, "model": True}
+    assert await system.acheck_ready() == {"vector_store": True, "model": True, "index": True}
 
 
 async def test_the_index_survives_a_restart(tmp_path: Path, system: RAGSystem) -> None:

@@ -82,7 +82,8 @@ def test_a_mismatch_carries_both_identities_and_reads_as_one_sentence() -> None:
 
     error = mismatch.error()
 
-    assert "'all-MiniLM-L6-v2'" in str(error) and "'e5-small'" in str(error)
+    assert "'all-MiniLM-L6-v2'" in str(error)
+    assert "'e5-small'" in str(error)
     assert "512 tokens" in str(error)
     assert error.details["recorded"]["embedding_model"] == "all-MiniLM-L6-v2"
     assert error.details["configured"]["embedding_model"] == "e5-small"

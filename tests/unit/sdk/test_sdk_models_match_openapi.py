@@ -28,6 +28,7 @@ COUNTERPARTS: dict[type[BaseModel], str] = {
     models.Health: "HealthResponse",
     models.Readiness: "ReadyResponse",
     models.Stats: "StatsResponse",
+    models.IndexIdentity: "IndexIdentityOut",
 }
 API_TO_SDK = {api: sdk.__name__ for sdk, api in COUNTERPARTS.items()}
 
