@@ -156,3 +156,54 @@ def test_local_ingest_into_an_unreachable_chroma_server_is_one_clear_error(
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "error:" in result.stderr
     assert "vector store" in result.stderr.lower() or "chroma" in result.stderr.lower()
+
+
+def serve_until(
+    tmp_path: Path, env: dict[str, str], log: Path, ready_status: int
+) -> subprocess.Popen[bytes]:
+    """`ragkube serve` on the test's data dir, once /ready answers `ready_status`."""
+    port = free_port()
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(RAGKUBE), "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 240
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"ragkube serve exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            status = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code
+            if status == ready_status:
+                return process
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"/ready never answered {ready_status}:\n{log.read_text()}")
+        time.sleep(0.5)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def test_serve_on_data_built_with_other_chunking_says_so_at_start(tmp_path: Path) -> None:
+    env = cli_env(tmp_path)
+    stop(serve_until(tmp_path, env, tmp_path / "first.log", 200))  # ingests the sample corpus
+
+    changed = serve_until(tmp_path, {**env, "CHUNK_SIZE": "128"}, tmp_path / "second.log", 503)
+    stop(changed)
+
+    said = (tmp_path / "second.log").read_text()
+    assert "index_model_mismatch" in said
+    assert "128 tokens with" in said
+    assert "There is no re-index command yet" in said
+    assert "ragkube serve --data-dir" in said
+    assert str(tmp_path / "data") in said

@@ -69,6 +69,28 @@ def test_the_index_survives_a_killed_server(server: IndexServer) -> None:
     assert [h.id for h in index.search("durable", 5).hits] == ["a::0"]
 
 
+def test_the_identity_of_what_built_an_index_is_kept_with_it(server: IndexServer) -> None:
+    index = RemoteLexicalIndex(server.url, TOKEN, COLLECTION)
+    other = RemoteLexicalIndex(server.url, TOKEN, "other")
+    identity = {"embedding_model": "all-MiniLM-L6-v2", "dimension": 384, "normalized": True}
+    assert index.recorded_identity() is None
+
+    index.record_identity(identity)
+    server.kill()
+    server.restart()
+
+    assert index.recorded_identity() == identity
+    assert other.recorded_identity() is None  # per collection
+    nested = httpx.put(
+        f"{server.url}{contract.IDENTITY_PATH.format(collection=COLLECTION)}",
+        json={"identity": {"embedding_model": {"nested": "object"}}},
+        headers={"authorization": f"Bearer {TOKEN}"},
+    )
+    assert nested.status_code == 422
+    assert nested.json()["error"] == "validation_error"
+    assert index.recorded_identity() == identity
+
+
 @pytest.mark.parametrize(
     "headers",
     [{}, {"authorization": "Bearer wrong"}, {"authorization": f"Basic {TOKEN}"}],
