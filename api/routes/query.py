@@ -42,14 +42,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 def query_options(body: QueryRequest, settings: RagSettings) -> dict[str, Any]:
     """The keyword arguments of `RAGSystem.aquery` a request sets.
 
-    What the request leaves out is the deployment's (RETRIEVAL_TOP_K, RETRIEVAL_THRESHOLD),
-    filled in here so that the answer cache keys on the values the answer was made with:
-    a shared cache must not serve an answer made under other settings.
+    What the request leaves out is the deployment's (RETRIEVAL_TOP_K, RETRIEVAL_THRESHOLD,
+    RETRIEVAL_MODE), filled in here so that the answer cache keys on the values the answer
+    was made with: the shared cache outlives a change of settings by its TTL.
     """
     return {
         "max_results": settings.top_k if body.max_results is None else body.max_results,
         "threshold": settings.threshold if body.threshold is None else body.threshold,
-        "mode": body.mode,
+        "mode": body.mode or settings.retrieval_mode,
         "filters": body.filters,
         "use_guardrails": body.use_guardrails,
         "conversation_id": body.conversation_id,

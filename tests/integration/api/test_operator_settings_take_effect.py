@@ -2,7 +2,8 @@
 
 Each app here reads the shared settings (ragkube_contract.settings.SHARED) exactly as the
 operator writes them into the ConfigMap for a RagDeployment; only the wiring to the test's
-storage tier (Chroma, index server, Redis) is the fixture's.
+storage tier (Chroma, index server, Redis) is the fixture's. The apps of one test share the
+collection and the Redis key prefix, as the replicas of a deployment do across a rollout.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from tests.support.api_harness import CORPUS, PASSWORDS, Api, ApiFactory
 QUESTION = "How does Kubernetes keep pods running?"
 
 
-def deployed(spec: dict[str, Any]) -> dict[str, Any]:
-    """The shared settings the operator writes for a RagDeployment with `spec`, as the
-    API's settings read them (environment name lowercased)."""
+def deployed(spec: dict[str, Any], *also: str) -> dict[str, Any]:
+    """The shared settings the operator writes for a RagDeployment with `spec`, and the
+    variables named in `also`, as the API's settings read them (names lowercased)."""
     rd = RagDeployment(name="rd", namespace="ns", spec=RagDeploymentSpec.model_validate(spec))
     configmap = api_settings(rd)
-    return {setting.field_name: configmap[setting.env] for setting in SHARED}
+    names = [setting.env for setting in SHARED] + list(also)
+    return {name.lower(): configmap[name] for name in names}
 
 
 async def sources_of(api: Api, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -72,8 +74,8 @@ async def test_top_k_is_the_number_of_sources_when_a_query_gives_none(
         assert len(await chat_sources(api, {"max_results": 3})) == 3
 
     async with make_api(**deployed({"retrieval": {"topK": 3, "threshold": 0.0}})) as api:
-        await api.ingest_corpus()
-
+        # The same documents and index version as the app before, and the same shared
+        # cache: an answer cached under the earlier settings must not be served.
         assert len(await sources_of(api, {"query": QUESTION})) == 3
 
 
@@ -86,7 +88,8 @@ async def test_the_threshold_leaves_out_sources_under_it_when_a_query_gives_none
         everything = await sources_of(api, question)
     default = deployed({})["retrieval_threshold"]
     async with make_api(**deployed({})) as api:
-        await api.ingest_corpus()
+        # The same documents and index version as the app before, and the same shared
+        # cache: an answer cached under the earlier settings must not be served.
         filtered = await sources_of(api, question)
         chosen_by_query = await sources_of(api, {**question, "threshold": 0.0})
 
@@ -108,7 +111,8 @@ async def test_the_retrieval_mode_is_the_method_when_a_query_names_none(
         lexical = await sources_of(api, question)
         dense_by_query = await sources_of(api, {**question, "mode": "dense"})
     async with make_api(**deployed({"retrieval": {"threshold": 0.0}})) as api:
-        await api.ingest_corpus()
+        # The same documents and index version as the app before, and the same shared
+        # cache: an answer cached under the earlier settings must not be served.
         hybrid = await sources_of(api, question)
 
     assert lexical == []
@@ -194,3 +198,36 @@ async def test_the_token_lifetime_is_what_login_issues(make_api: ApiFactory) -> 
 
     assert response.status_code == 200, response.text
     assert response.json()["expires_in"] == 90 * 60
+
+
+async def test_blocked_patterns_refuse_a_query_that_matches_one(make_api: ApiFactory) -> None:
+    question = {"query": "What does project bluebird store?"}
+    spec = {"guardrails": {"blockedPatterns": ["(?i)project\\s+bluebird"]}}
+    async with make_api(**deployed(spec, "GUARDRAILS_BLOCKED_PATTERNS")) as api:
+        await api.ingest_corpus()
+        refused = await api.client.post("/query", json=question, headers=api.svc)
+    async with make_api(**deployed({}, "GUARDRAILS_BLOCKED_PATTERNS")) as api:
+        await api.ingest_corpus()
+        answered = await api.client.post("/query", json=question, headers=api.svc)
+
+    assert refused.status_code == 200
+    assert refused.json()["guardrails_triggered"]
+    assert refused.json()["sources"] == []
+    assert answered.json()["guardrails_triggered"] == []
+
+
+async def test_allowed_origins_are_the_browsers_let_in(make_api: ApiFactory) -> None:
+    origin = "https://app.example.com"
+    preflight = {"Origin": origin, "Access-Control-Request-Method": "POST"}
+    spec = {"api": {"cors": {"allowedOrigins": [origin]}}}
+    async with make_api(**deployed(spec, "ALLOWED_ORIGINS")) as api:
+        allowed = await api.client.options("/query", headers=preflight)
+        other = await api.client.options(
+            "/query", headers={**preflight, "Origin": "https://evil.example"}
+        )
+    async with make_api(**deployed({}, "ALLOWED_ORIGINS")) as api:
+        by_default = await api.client.options("/query", headers=preflight)
+
+    assert allowed.headers.get("access-control-allow-origin") == origin
+    assert "access-control-allow-origin" not in other.headers
+    assert "access-control-allow-origin" not in by_default.headers
