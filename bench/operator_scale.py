@@ -139,7 +139,7 @@ def main() -> None:
             [
                 sys.executable,
                 "-m",
-                "kopf",
+                "ragkube_operator",  # kopf's CLI on the image's event loop
                 "run",
                 "--standalone",
                 "-n",

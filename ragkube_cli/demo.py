@@ -323,7 +323,7 @@ def run_demo(question: str, serve: bool, keep_cluster: bool) -> None:
                 [
                     sys.executable,
                     "-m",
-                    "kopf",
+                    "ragkube_operator",  # kopf's CLI on the image's event loop
                     "run",
                     "--standalone",
                     "--all-namespaces",

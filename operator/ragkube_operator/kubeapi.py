@@ -40,6 +40,9 @@ _DISCOVERY_TTL_SECONDS: Final = 30.0
 #: half-open pooled connection (after a network partition) waits before the pool is dropped
 #: and kopf retries, so it sets how fast the operator recovers.
 REQUEST_TIMEOUT: Final = (5, 20)
+#: (connect, read) seconds of the connection check (`KubeApi.check_connections`): the API
+#: server's version is a few bytes, answered at once by any live server.
+CONNECTION_CHECK_TIMEOUT: Final = (2, 3)
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,7 @@ class KubeApi:
         content_type: str = "application/json",
         missing_ok: bool = False,
         conflict_ok: bool = False,
+        timeout: tuple[float, float] = REQUEST_TIMEOUT,
     ) -> Any:
         def call() -> Any:
             return self._client.call_api(
@@ -149,7 +153,7 @@ class KubeApi:
                 response_type="object",
                 auth_settings=["BearerToken"],
                 _return_http_data_only=True,
-                _request_timeout=REQUEST_TIMEOUT,
+                _request_timeout=timeout,
             )
 
         loop = asyncio.get_running_loop()
@@ -164,6 +168,25 @@ class KubeApi:
             # close them so that the retry connects afresh instead of timing out on each.
             self._client.rest_client.pool_manager.clear()
             raise sorted_error(what, exc) from exc
+
+    async def check_connections(self) -> bool:
+        """Whether the API server answers on this client's connections, within a short bound.
+
+        After a network partition the pooled connections can be half-open: the first call
+        on one would wait out the whole read bound before the pool is dropped, on the path
+        of the first reconcile after the outage. Checking now and then (Kubernetes' own Go
+        client pings its idle connections for the same reason) drops a dead pool early,
+        because a failed check drops it like any failed call.
+        """
+        try:
+            await self._call(
+                "checking the API server", "GET", "/version", timeout=CONNECTION_CHECK_TIMEOUT
+            )
+        except kopf.TemporaryError:
+            return False
+        except kopf.PermanentError:
+            return True  # refused, but it answered: the connection carries bytes
+        return True
 
     async def apply(self, obj: dict[str, Any]) -> dict[str, Any]:
         """Server-side apply `obj` under the operator's field manager, taking ownership."""

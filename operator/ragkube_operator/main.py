@@ -9,13 +9,15 @@ RAGKUBE_OPERATOR_LOG_FORMAT (json, the default, or console), RAGKUBE_OPERATOR_RE
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 from typing import Any
 
 import kopf
 
-from ragkube_operator import labels, structured_logging
+from ragkube_operator import connection_check, labels, structured_logging
 from ragkube_operator.handlers import children, optional_apis, rag_deployment, webhook
 from ragkube_operator.kubeapi import KubeApi
 from ragkube_operator.metrics import OperatorMetrics
@@ -58,11 +60,19 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     if port:
         metrics.serve(port)
     memo["state"] = OperatorState(api=KubeApi.from_environment(), metrics=metrics)
+    memo["connection_check"] = asyncio.create_task(
+        connection_check.check_forever(_state(memo).api), name="connection check"
+    )
 
 
 @kopf.on.cleanup()
 async def close(memo: kopf.Memo, **_: Any) -> None:
-    """Release the API client's connections."""
+    """Stop the connection check; release the API client's connections."""
+    task: asyncio.Task[None] | None = memo.get("connection_check")
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     if "state" in memo:
         _state(memo).api.close()
 

@@ -103,8 +103,17 @@ def next_line(process: subprocess.Popen[str], *, timeout: float, what: str) -> s
     return line.strip()
 
 
-def eventually(check: Callable[[], T | None], *, timeout: float = 60, what: str = "") -> T:
-    """Poll `check` until it returns something truthy; fail with `what` after `timeout`."""
+def eventually(
+    check: Callable[[], T | None],
+    *,
+    timeout: float = 60,
+    what: str | Callable[[], str] = "",
+) -> T:
+    """Poll `check` until it returns something truthy; fail with `what` after `timeout`.
+
+    `what` may be a function, called only on failure, for a description that must show the
+    state at the end of the wait (an operator's log tail) rather than at its start.
+    """
     deadline = time.monotonic() + timeout
     last: T | None = None
     while time.monotonic() < deadline:
@@ -112,7 +121,8 @@ def eventually(check: Callable[[], T | None], *, timeout: float = 60, what: str 
         if last:
             return last
         time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what or check}: {last!r}")
+    described = what() if callable(what) else what
+    raise AssertionError(f"timed out after {timeout}s waiting for {described or check}: {last!r}")
 
 
 def free_port() -> int:
@@ -144,7 +154,7 @@ class OperatorProcess:
         command = [
             sys.executable,
             "-m",
-            "kopf",
+            "ragkube_operator",  # kopf's CLI on the image's event loop (see its __main__)
             "run",
             "--standalone",
             "--all-namespaces",

@@ -23,6 +23,10 @@ import socket
 import struct
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
 
 _CHUNK = 65536
 
@@ -163,3 +167,23 @@ class ApiServerProxy:
             links, self._links = self._links, []
         for link in links:
             link.reset()
+
+
+def kubeconfig_through(source: Path, target: Path, port: int) -> Path:
+    """A copy of the kubeconfig `source` whose server is 127.0.0.1:`port`."""
+    config = yaml.safe_load(source.read_text())
+    for cluster in config["clusters"]:
+        cluster["cluster"]["server"] = f"https://127.0.0.1:{port}"
+    target.write_text(yaml.safe_dump(config))
+    return target
+
+
+def proxy_in_front_of(kubeconfig: Path) -> ApiServerProxy:
+    """A started proxy to the API server that the kubeconfig `kubeconfig` names."""
+    config = yaml.safe_load(kubeconfig.read_text())
+    server = urlsplit(config["clusters"][0]["cluster"]["server"])
+    assert server.hostname is not None
+    assert server.port is not None
+    proxy = ApiServerProxy(server.hostname, server.port)
+    proxy.start()
+    return proxy

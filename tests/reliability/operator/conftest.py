@@ -21,15 +21,13 @@ import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-import yaml
 
 from tests.e2e.operator.conftest import chart, kube, namespace
 from tests.e2e.operator.operator_e2e import Kube, OperatorProcess, service_account_kubeconfig
 
-from .api_server_proxy import ApiServerProxy
+from .api_server_proxy import ApiServerProxy, kubeconfig_through, proxy_in_front_of
 
 __all__ = ["chart", "kube", "namespace", "operator", "proxied_operator", "sole_operator"]
 
@@ -79,24 +77,10 @@ def sole_operator(operator: OperatorProcess) -> Iterator[None]:
                 os.kill(pid, signal.SIGCONT)
 
 
-def kubeconfig_through(source: Path, target: Path, port: int) -> Path:
-    """A copy of the kubeconfig `source` whose server is 127.0.0.1:`port`."""
-    config = yaml.safe_load(source.read_text())
-    for cluster in config["clusters"]:
-        cluster["cluster"]["server"] = f"https://127.0.0.1:{port}"
-    target.write_text(yaml.safe_dump(config))
-    return target
-
-
 @pytest.fixture
 def proxied_operator(operator: OperatorProcess, tmp_path: Path) -> Iterator[ApiServerProxy]:
     """The operator restarted behind an `ApiServerProxy`, then put back as it was."""
-    config = yaml.safe_load(operator.kubeconfig.read_text())
-    server = urlsplit(config["clusters"][0]["cluster"]["server"])
-    assert server.hostname is not None
-    assert server.port is not None
-    proxy = ApiServerProxy(server.hostname, server.port)
-    proxy.start()
+    proxy = proxy_in_front_of(operator.kubeconfig)
     direct = operator.kubeconfig
     operator.stop()
     operator.kubeconfig = kubeconfig_through(direct, tmp_path / "kubeconfig", proxy.port)

@@ -11,15 +11,18 @@ case the operator must not exit, and every change made meanwhile must be reconci
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from ragkube_operator.kubeapi import REQUEST_TIMEOUT, KubeApi, ObjectRef
 
 from tests.e2e.operator.operator_e2e import Kube, OperatorProcess, eventually, rag_deployment
 
-from .api_server_proxy import ApiServerProxy
+from .api_server_proxy import ApiServerProxy, kubeconfig_through, proxy_in_front_of
 
 pytestmark = pytest.mark.e2e
 OUTAGE_SECONDS = 15
@@ -75,7 +78,11 @@ def outage_then_recovery(
     eventually(
         lambda: converged(kube, namespace),
         timeout=recovery_seconds,
-        what=f"every change of the outage reconciled (operator log:\n{operator.log_tail()})",
+        what=lambda: (
+            f"every change of the outage reconciled; status now "
+            f"{(kube.get('ragdeployment', 'out', namespace) or {}).get('status')} "
+            f"(operator log:\n{operator.log_tail(80)})"
+        ),
     )
     print(f"converged {time.monotonic() - started:.1f}s after the outage ended")
     assert operator.healthy()
@@ -100,9 +107,36 @@ def test_converges_after_a_partition_left_connections_half_open(
 ) -> None:
     proxy = proxied_operator
     # 70 s after its last event kopf gives up on a silent watch stream (55 s after this
-    # outage), then the first call on a half-open pooled connection times out (its 20 s read
-    # bound, kubeapi.REQUEST_TIMEOUT), the operator drops its pool and kopf retries 5 s later:
-    # about 80 s in all. Before the
-    # operator dropped its pool on errors, urllib3 retried on other dead connections and
-    # this took about 120 s.
+    # outage) and reconnects; by then the operator's connection check (every 10 s) has
+    # dropped its half-open pooled connections, so the first reconcile connects afresh:
+    # about 60 s in all. Before the check, that first reconcile waited out its 20 s read
+    # bound and kopf's 5 s retry (about 80 s, past 110 s once in CI); before the operator
+    # dropped its pool on errors, urllib3 retried on other dead connections (about 120 s).
     outage_then_recovery(kube, namespace, operator, proxy.partition, proxy.restore, 110)
+
+
+def test_a_connection_check_drops_half_open_connections_before_the_next_call(
+    kube: Kube, tmp_path: Path
+) -> None:
+    proxy = proxy_in_front_of(kube.kubeconfig)
+    api = KubeApi.from_environment(kubeconfig_through(kube.kubeconfig, tmp_path / "kc", proxy.port))
+    root_ca = ObjectRef("v1", "ConfigMap", "default", "kube-root-ca.crt")
+
+    async def scenario() -> float:
+        assert await api.get(root_ca) is not None  # leaves a connection in the pool
+        proxy.partition()  # ...half-open from now on
+        assert not await api.check_connections()
+        proxy.restore()
+        assert await api.check_connections()
+        started = time.monotonic()
+        assert await api.get(root_ca) is not None
+        return time.monotonic() - started
+
+    try:
+        elapsed = asyncio.run(scenario())
+    finally:
+        api.close()
+        proxy.stop()
+    # Without the check the call would take the half-open connection and wait out its read
+    # bound (REQUEST_TIMEOUT) before failing.
+    assert elapsed < REQUEST_TIMEOUT[1] / 4, f"the call after the outage took {elapsed:.1f} s"
