@@ -9,6 +9,7 @@ collection and the Redis key prefix, as the replicas of a deployment do across a
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
@@ -17,6 +18,7 @@ from ragkube_operator.models import RagDeployment, RagDeploymentSpec
 
 from ragkube_contract.settings import SHARED
 from tests.support.api_harness import CORPUS, PASSWORDS, Api, ApiFactory
+from tests.support.llm_stand_in import running_stand_in
 
 QUESTION = "How does Kubernetes keep pods running?"
 
@@ -30,10 +32,15 @@ def deployed(spec: dict[str, Any], *also: str) -> dict[str, Any]:
     return {name.lower(): configmap[name] for name in names}
 
 
-async def sources_of(api: Api, body: dict[str, Any]) -> list[dict[str, Any]]:
+async def query_answer(api: Api, body: dict[str, Any]) -> dict[str, Any]:
     response = await api.client.post("/query", json=body, headers=api.svc)
     assert response.status_code == 200, response.text
-    sources: list[dict[str, Any]] = response.json()["sources"]
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+async def sources_of(api: Api, body: dict[str, Any]) -> list[dict[str, Any]]:
+    sources: list[dict[str, Any]] = (await query_answer(api, body))["sources"]
     return sources
 
 
@@ -231,3 +238,33 @@ async def test_allowed_origins_are_the_browsers_let_in(make_api: ApiFactory) -> 
     assert allowed.headers.get("access-control-allow-origin") == origin
     assert "access-control-allow-origin" not in other.headers
     assert "access-control-allow-origin" not in by_default.headers
+
+
+async def test_the_llm_timeout_bounds_the_wait_for_the_model(make_api: ApiFactory) -> None:
+    with running_stand_in() as llm:
+        llm.behaviour, llm.delay_seconds = "slow", 3.0
+        answers = {}
+        for timeout in (1, 10):
+            spec = {
+                "llm": {
+                    "provider": "openai-compatible",
+                    "model": "stand-in",
+                    "baseURL": llm.base_url,
+                    "timeoutSeconds": timeout,
+                }
+            }
+            variables = deployed(spec, "LLM_PROVIDER", "LLM_MODEL", "LLM_BASE_URL")
+            # OPENAI_API_KEY comes from spec.llm.apiKeySecretRef's Secret in a cluster.
+            async with make_api(**variables, openai_api_key="sk-test") as api:
+                await api.ingest_corpus()
+                started = time.monotonic()
+                response = await query_answer(api, {"query": QUESTION})
+                answers[timeout] = (response, time.monotonic() - started)
+
+    (cut_short, cut_seconds), (waited, waited_seconds) = answers[1], answers[10]
+    # Past one second the model is given up and the answer is extractive (the default
+    # LLM_FALLBACK_EXTRACTIVE); given ten, the slow model's own answer arrives.
+    assert "llm_fallback" in cut_short["guardrails_triggered"]
+    assert cut_seconds < waited_seconds
+    assert "llm_fallback" not in waited["guardrails_triggered"]
+    assert waited_seconds >= llm.delay_seconds
