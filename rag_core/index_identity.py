@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, Protocol
 
 from rag_core.embeddings import Embedder, LocalEmbedder, OpenAICompatibleEmbedder
-from rag_core.errors import IndexModelMismatch, RagError
+from rag_core.errors import IndexModelMismatch, LexicalIndexUnavailable, RagError
 from rag_core.lexical_index import ANALYZER_VERSION, LexicalStore
 from rag_core.settings import RagSettings
 
@@ -262,7 +262,14 @@ class IdentityKeeper:
     def check(self, adopt: bool = False) -> IndexMismatch | None:
         """Compare each store's record with the configured identity; with `adopt`, a store
         holding chunks without a record is adopted as built by the configured identity."""
-        records = {name: store.recorded_identity() for name, store in self._stores.items()}
+        records: dict[str, Mapping[str, Any] | None] = {}
+        for name, store in self._stores.items():
+            try:
+                records[name] = store.recorded_identity()
+            except LexicalIndexUnavailable as error:
+                # The lexical index may be down while the pod starts or serves (hybrid queries
+                # fall back to dense); its record is compared on the next check.
+                logger.warning("Could not read the %s index's identity: %s", name, error)
         self._records = records
         identities = {
             name: IndexIdentity.from_record(record)
@@ -280,7 +287,7 @@ class IdentityKeeper:
         self.mismatch = None
         if adopt:
             for name, store in self._stores.items():
-                if records[name] is not None:
+                if name not in records or records[name] is not None:
                     continue
                 if self.recorded is None:
                     if not store.holds_chunks():
@@ -307,7 +314,7 @@ class IdentityKeeper:
             return
         first = self.recorded or replace(self.configured, built_at=now_iso())
         for name, store in self._stores.items():
-            if self._records.get(name) is None:
+            if name in self._records and self._records[name] is None:
                 store.record_identity(first.record())
                 self._records[name] = first.record()
         self.recorded = first

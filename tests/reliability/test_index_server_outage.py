@@ -62,3 +62,27 @@ async def test_queries_fall_back_to_dense_while_the_index_server_is_down(
     assert after.status_code == 200
     assert after.json()["sources"]
     assert "lexical_unavailable" not in after.json()["guardrails_triggered"]
+
+
+async def test_an_api_starts_and_answers_while_the_index_server_is_down(
+    make_api: ApiFactory, tmp_path: Path
+) -> None:
+    token = secrets.token_urlsafe(32)
+    with index_server(tmp_path / "index", token) as lexical:
+        async with make_api(lexical_index_url=lexical.url, lexical_index_token=token) as api:
+            await api.ingest_corpus()
+        lexical.kill()
+
+        # The index's identity is read from Chroma; the lexical manifest waits for the server.
+        async with make_api(lexical_index_url=lexical.url, lexical_index_token=token) as api:
+            ready = await api.client.get("/ready")
+            answer = await api.client.post(
+                "/query", json={"query": "What does Chroma store?"}, headers=api.svc
+            )
+            stats = await api.client.get("/stats", headers=api.admin)
+        lexical.restart()
+
+    assert ready.status_code == 200, ready.text
+    assert answer.status_code == 200, answer.text
+    assert "lexical_unavailable" in answer.json()["guardrails_triggered"]
+    assert stats.json()["index"]["embedding_model"] == "all-MiniLM-L6-v2"
