@@ -5,8 +5,8 @@
  * older server), so every JSON body is read through the check of the type the call
  * returns. Like the Python SDK's models (pydantic, `extra="ignore"`), unknown fields are
  * accepted and dropped, except on `Stats`, which keeps them (`extra="allow"`); fields with
- * a default there (`token_type`, `status`, `error`) take it when absent. Unlike pydantic's
- * lax mode, nothing is coerced: "0.5" is not a number.
+ * a default there (`token_type`, `status`, `error`, `Stats.index`) take it when absent.
+ * Unlike pydantic's lax mode, nothing is coerced: "0.5" is not a number.
  */
 
 import type {

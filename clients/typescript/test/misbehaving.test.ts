@@ -187,6 +187,24 @@ describe("JSON answers of the wrong shape", () => {
       "the server's answer is not a Stats: documents must be an integer, not a string",
     ],
     [
+      "statistics whose index identity has a string dimension",
+      (c) => c.stats(),
+      {
+        ...STATS,
+        index: {
+          embedding_provider: "local",
+          embedding_model: "all-MiniLM-L6-v2",
+          dimension: "384",
+          normalized: true,
+          chunk_size: 256,
+          chunk_overlap: 32,
+          analyzer: "english-snowball-bm25s-stopwords-v1",
+          built_at: "2026-12-07T16:00:00+00:00",
+        },
+      },
+      "the server's answer is not a Stats: index.dimension must be an integer, not a string",
+    ],
+    [
       "a webhook list with an unknown source",
       (c) => c.listWebhooks(),
       [WEBHOOK, { ...WEBHOOK, source: "elsewhere" }],
@@ -235,7 +253,8 @@ describe("JSON answers of the wrong shape", () => {
 
     const stats = await client(url).stats();
 
-    expect(stats).toEqual({ ...STATS, cache_hits: 7 });
+    // An older server sends no index identity: it reads as null, as the Python SDK's default.
+    expect(stats).toEqual({ ...STATS, cache_hits: 7, index: null });
   });
 
   it("fills the fields the API gives a default when they are absent", async () => {
