@@ -96,8 +96,10 @@ class Kube:
 def next_line(process: subprocess.Popen[str], *, timeout: float, what: str) -> str:
     """The next line `process` prints; fail with `what` after `timeout`."""
     assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], timeout)
-    line = process.stdout.readline() if ready else ""
+    # poll, not select: select() cannot watch descriptors numbered 1024 or above.
+    poller = select.poll()
+    poller.register(process.stdout, select.POLLIN)
+    line = process.stdout.readline() if poller.poll(timeout * 1000) else ""
     if not line:
         raise AssertionError(f"timed out after {timeout}s waiting for {what}")
     return line.strip()

@@ -31,6 +31,18 @@ import yaml
 _CHUNK = 65536
 
 
+def _readable(sock: socket.socket, timeout: float) -> bool:
+    """Whether `sock` has something to read within `timeout` seconds.
+
+    poll, not select: select() cannot watch a descriptor numbered 1024 or above, and a long
+    pytest session holds that many; the proxy's threads then died on the ValueError and the
+    operator behind it could not reach the API server at all (seen in a full CI run).
+    """
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(timeout * 1000))
+
+
 @dataclass
 class _Link:
     """One proxied connection: the client side and the API server side."""
@@ -82,8 +94,7 @@ class ApiServerProxy:
         while not self._stopped.is_set():
             self._accepting.wait()
             try:
-                ready, _, _ = select.select([listener], [], [], 0.2)
-                if not ready or not self._accepting.is_set():
+                if not _readable(listener, 0.2) or not self._accepting.is_set():
                     continue
                 client, _ = listener.accept()
             except (OSError, ValueError):
@@ -108,8 +119,7 @@ class ApiServerProxy:
                 self._stopped.wait()  # half-open: hold the socket, move nothing, ever
                 return
             try:
-                ready, _, _ = select.select([source], [], [], 0.2)
-                if not ready:
+                if not _readable(source, 0.2):
                     continue
                 if not self._flowing.is_set() or link.abandoned:
                     continue  # frozen while waiting: leave the bytes in the kernel buffer
